@@ -1,0 +1,101 @@
+/**
+ * One error class for everything farebox refuses, with a stable string `code`.
+ *
+ * The same code appears in HTTP JSON bodies (`{"error":{"code":…}}`), in the CLI's
+ * `--json` output and in logs, so callers switch on `err.code`, never on messages.
+ * Messages never contain secrets (root keys, preimages, macaroon signatures).
+ *
+ * @module
+ */
+
+/** Every code farebox's core can raise. Stable: codes are added, never renamed. */
+export const ErrorCodes = {
+  /** An argument to a farebox function has the wrong type or range (a programming error). */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** A header could not be parsed (no scheme, broken quoting, missing parameter). */
+  MALFORMED_HEADER: 'L402_MALFORMED_HEADER',
+  /** An input is larger than the parser accepts (header, macaroon, invoice). */
+  TOO_LARGE: 'L402_TOO_LARGE',
+  /** A macaroon's bytes are not a valid V1, V2 or JSON macaroon. */
+  MALFORMED_MACAROON: 'L402_MALFORMED_MACAROON',
+  /** The macaroon identifier is not a known L402 identifier. */
+  MALFORMED_IDENTIFIER: 'L402_MALFORMED_IDENTIFIER',
+  /** The identifier carries a version this implementation does not know. */
+  UNKNOWN_VERSION: 'L402_UNKNOWN_VERSION',
+  /** The HMAC chain does not match: forged or tampered token, or another server's key. */
+  BAD_SIGNATURE: 'L402_BAD_SIGNATURE',
+  /** The key id in the token names no key this server holds. */
+  UNKNOWN_KEY: 'L402_UNKNOWN_KEY',
+  /** sha256(preimage) differs from the payment hash in the token. */
+  WRONG_PREIMAGE: 'L402_WRONG_PREIMAGE',
+  /** The token's validity has ended. */
+  EXPIRED: 'L402_EXPIRED',
+  /** A caveat is not satisfied (other service, capability, request, ...). */
+  CAVEAT_FAILED: 'L402_CAVEAT_FAILED',
+  /** A caveat was appended that widens an earlier one. */
+  CAVEAT_WIDENED: 'L402_CAVEAT_WIDENED',
+  /** Strict mode: a caveat this server does not understand. */
+  UNKNOWN_CAVEAT: 'L402_UNKNOWN_CAVEAT',
+  /** The token was revoked. */
+  REVOKED: 'L402_REVOKED',
+  /** The token was issued for another service. */
+  WRONG_SERVICE: 'L402_WRONG_SERVICE',
+  /** The token is bound to another request (method, path, query or body). */
+  REQUEST_MISMATCH: 'L402_REQUEST_MISMATCH',
+  /** A BOLT11 invoice could not be decoded or its signature is invalid. */
+  INVALID_INVOICE: 'BOLT11_INVALID',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Options for {@link FareboxError}. */
+export interface FareboxErrorOptions {
+  /** Structured, secret-free details (field names, limits, caveat names). */
+  data?: Record<string, unknown>;
+  /** The underlying error, kept for debugging. */
+  cause?: unknown;
+}
+
+/**
+ * The error farebox throws. Switch on `code`.
+ *
+ * @example
+ * ```ts
+ * import { FareboxError, ErrorCodes } from '@farebox/core';
+ * try {
+ *   throw new FareboxError(ErrorCodes.EXPIRED, 'token expired');
+ * } catch (err) {
+ *   if (err instanceof FareboxError && err.code === 'L402_EXPIRED') console.log('pay again');
+ * }
+ * ```
+ */
+export class FareboxError extends Error {
+  readonly code: ErrorCode;
+  readonly data: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: FareboxErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FareboxError';
+    this.code = code;
+    this.data = options.data ?? {};
+  }
+
+  /** A JSON shape safe to send to clients: `{ code, message, data }`. */
+  toJSON(): { code: ErrorCode; message: string; data?: Record<string, unknown> } {
+    return Object.keys(this.data).length > 0
+      ? { code: this.code, message: this.message, data: this.data }
+      : { code: this.code, message: this.message };
+  }
+}
+
+/** True when `err` is a {@link FareboxError}, optionally with the given code. */
+export function isFareboxError(err: unknown, code?: ErrorCode): err is FareboxError {
+  return err instanceof FareboxError && (code === undefined || err.code === code);
+}
+
+/** Throws INVALID_ARGUMENT naming the parameter. */
+export function invalidArgument(name: string, expected: string): never {
+  throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, `"${name}" must be ${expected}`, {
+    data: { parameter: name },
+  });
+}
