@@ -5,7 +5,11 @@ const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src`, im
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@farebox\/core$/, replacement: `${pkg('core')}/index.ts` }],
+    alias: [
+      { find: /^@farebox\/core$/, replacement: `${pkg('core')}/index.ts` },
+      { find: /^@farebox\/lightning$/, replacement: `${pkg('lightning')}/index.ts` },
+      { find: /^@farebox\/lightning\/node$/, replacement: `${pkg('lightning')}/node/index.ts` },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'packages/*/src/**/*.test.ts'],

@@ -44,6 +44,34 @@ export const ErrorCodes = {
   REQUEST_MISMATCH: 'L402_REQUEST_MISMATCH',
   /** A BOLT11 invoice could not be decoded or its signature is invalid. */
   INVALID_INVOICE: 'BOLT11_INVALID',
+
+  // Lightning backends (@farebox/lightning).
+  /** The backend could not be reached (connection refused, DNS, TLS). */
+  LN_UNREACHABLE: 'LN_UNREACHABLE',
+  /** The backend refused the credentials (macaroon, key, rune, password). */
+  LN_UNAUTHORIZED: 'LN_UNAUTHORIZED',
+  /** The backend answered with something that is not its API (HTML, 5xx, broken stream). */
+  LN_BAD_RESPONSE: 'LN_BAD_RESPONSE',
+  /** A call did not finish within its timeout. */
+  LN_TIMEOUT: 'LN_TIMEOUT',
+  /** No invoice with that payment hash. */
+  LN_NOT_FOUND: 'LN_NOT_FOUND',
+  /** The payment found no route. */
+  LN_NO_ROUTE: 'LN_NO_ROUTE',
+  /** The wallet's balance does not cover the payment and fees. */
+  LN_INSUFFICIENT_BALANCE: 'LN_INSUFFICIENT_BALANCE',
+  /** The invoice expired before it was paid. */
+  LN_INVOICE_EXPIRED: 'LN_INVOICE_EXPIRED',
+  /** The invoice was already paid. */
+  LN_ALREADY_PAID: 'LN_ALREADY_PAID',
+  /** The payment failed for another reason (`data.reason` says which). */
+  LN_PAYMENT_FAILED: 'LN_PAYMENT_FAILED',
+  /** The backend does not support this operation (e.g. hold invoices). */
+  LN_UNSUPPORTED: 'LN_UNSUPPORTED',
+  /** A connection string or backend option is invalid. */
+  LN_BAD_CONFIG: 'LN_BAD_CONFIG',
+  /** The dev node refused to start in production. */
+  LN_DEV_IN_PRODUCTION: 'LN_DEV_IN_PRODUCTION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
