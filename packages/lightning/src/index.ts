@@ -16,3 +16,4 @@ export {
   requestJson,
 } from './http.js';
 export * from './types.js';
+export * from './dev-node-remote.js';
