@@ -5,6 +5,7 @@
  * @module
  */
 export * from './auth-params.js';
+export * from './bolt11/index.js';
 export * from './bytes.js';
 export * from './caveats.js';
 export * from './crypto/index.js';
