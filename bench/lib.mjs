@@ -25,5 +25,11 @@ export function report(title, ours, baseline) {
   console.log(
     `${title.padEnd(44)} farebox ${fmt(ours.opsPerSec).padStart(8)}/s   ${baseline.name} ${fmt(baseline.opsPerSec).padStart(8)}/s   ${ratio.toFixed(2)}x`,
   );
-  return { title, farebox: Math.round(ours.opsPerSec), baseline: baseline.name, baselineOps: Math.round(baseline.opsPerSec), ratio: Number(ratio.toFixed(2)) };
+  return {
+    title,
+    farebox: Math.round(ours.opsPerSec),
+    baseline: baseline.name,
+    baselineOps: Math.round(baseline.opsPerSec),
+    ratio: Number(ratio.toFixed(2)),
+  };
 }

@@ -45,7 +45,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: {
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
     });
   } catch (e) {
     io.stderr(`farebox: ${(e as Error).message}\n\n${help}`);

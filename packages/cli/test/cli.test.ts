@@ -27,7 +27,11 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 
 const keyring = Keyring.fromSecret(randomBytes(32));
 const preimage = randomBytes(32);
-const t = mintToken({ keyring, paymentHash: sha256(preimage), caveats: ['services=music:0', 'music_valid_until=2000000000'] });
+const t = mintToken({
+  keyring,
+  paymentHash: sha256(preimage),
+  caveats: ['services=music:0', 'music_valid_until=2000000000'],
+});
 const nodeKey = randomBytes(32);
 const invoice = encodeInvoice(
   {
@@ -55,15 +59,29 @@ describe('farebox token decode', () => {
     const r = await cli(['token', 'decode', buildCredential({ macaroon: t.macaroon, preimage }), '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(j.identifier).toEqual({ version: 0, paymentHash: toHex(sha256(preimage)), tokenId: toHex(t.tokenId) });
+    expect(j.identifier).toEqual({
+      version: 0,
+      paymentHash: toHex(sha256(preimage)),
+      tokenId: toHex(t.tokenId),
+    });
     expect(j.preimageMatches).toBe(true);
     expect(j.location).toBe('farebox');
-    const wrong = await cli(['token', 'decode', buildCredential({ macaroon: t.macaroon, preimage: randomBytes(32) }), '--json']);
+    const wrong = await cli([
+      'token',
+      'decode',
+      buildCredential({ macaroon: t.macaroon, preimage: randomBytes(32) }),
+      '--json',
+    ]);
     expect(JSON.parse(wrong.out).preimageMatches).toBe(false);
   });
 
   it('decodes a WWW-Authenticate challenge (both schemes)', async () => {
-    const r = await cli(['token', 'decode', buildChallenges({ macaroon: t.macaroon, invoice }).join(', '), '--json']);
+    const r = await cli([
+      'token',
+      'decode',
+      buildChallenges({ macaroon: t.macaroon, invoice }).join(', '),
+      '--json',
+    ]);
     const j = JSON.parse(r.out);
     expect(j).toHaveLength(2);
     expect(j.map((x: { scheme: string }) => x.scheme)).toEqual(['L402', 'LSAT']);

@@ -45,6 +45,26 @@ export const ErrorCodes = {
   /** A BOLT11 invoice could not be decoded or its signature is invalid. */
   INVALID_INVOICE: 'BOLT11_INVALID',
 
+  // Server answers (@farebox/server).
+  /** No credential: pay the invoice in the challenge. */
+  PAYMENT_REQUIRED: 'L402_PAYMENT_REQUIRED',
+  /** The token's uses are spent: pay again. */
+  TOKEN_USED: 'L402_TOKEN_USED',
+  /** The token is being used by another request right now. */
+  TOKEN_IN_USE: 'L402_TOKEN_IN_USE',
+  /** Too many requests (per IP or per token). */
+  RATE_LIMITED: 'L402_RATE_LIMITED',
+  /** The request is invalid; nothing was charged (`data.fields` lists the errors). */
+  INVALID_REQUEST: 'L402_INVALID_REQUEST',
+  /** The Lightning backend is down: no invoice can be issued now (paid tokens still work). */
+  BACKEND_UNAVAILABLE: 'L402_BACKEND_UNAVAILABLE',
+  /** A bare payment hash was sent where only L402 tokens are accepted. */
+  PAYMENT_HASH_NOT_ACCEPTED: 'L402_PAYMENT_HASH_NOT_ACCEPTED',
+  /** The invoice of a bare payment hash is not settled. */
+  NOT_PAID: 'L402_NOT_PAID',
+  /** The payment hash names no invoice this server issued. */
+  UNKNOWN_INVOICE: 'L402_UNKNOWN_INVOICE',
+
   // Lightning backends (@farebox/lightning).
   /** The backend could not be reached (connection refused, DNS, TLS). */
   LN_UNREACHABLE: 'LN_UNREACHABLE',

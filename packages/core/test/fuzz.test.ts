@@ -39,7 +39,9 @@ const seeds = [
 const mutatedString = fc
   .tuple(
     fc.constantFrom(...seeds),
-    fc.array(fc.tuple(fc.nat(), fc.nat({ max: 3 }), fc.string({ maxLength: 4, unit: 'binary' })), { maxLength: 6 }),
+    fc.array(fc.tuple(fc.nat(), fc.nat({ max: 3 }), fc.string({ maxLength: 4, unit: 'binary' })), {
+      maxLength: 6,
+    }),
   )
   .map(([seed, edits]) => {
     let s = seed;
@@ -59,9 +61,26 @@ const headerInput = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .array(fc.constantFrom('L402', 'LSAT', ' ', ',', '=', '"', '\\', 'macaroon', 'invoice', 'token', ':', 'ab', 'AgE'), {
-        maxLength: 40,
-      })
+      .array(
+        fc.constantFrom(
+          'L402',
+          'LSAT',
+          ' ',
+          ',',
+          '=',
+          '"',
+          '\\',
+          'macaroon',
+          'invoice',
+          'token',
+          ':',
+          'ab',
+          'AgE',
+        ),
+        {
+          maxLength: 40,
+        },
+      )
       .map((a) => a.join('')),
   },
 );
@@ -79,7 +98,10 @@ function onlyTyped(fn: () => unknown): boolean {
 describe('fuzz', () => {
   it(`header parsers: ${RUNS} inputs parse or raise FareboxError`, () => {
     fc.assert(
-      fc.property(headerInput, (s) => onlyTyped(() => parseChallenges(s)) && onlyTyped(() => parseCredential(s))),
+      fc.property(
+        headerInput,
+        (s) => onlyTyped(() => parseChallenges(s)) && onlyTyped(() => parseCredential(s)),
+      ),
       { numRuns: RUNS },
     );
   });
@@ -90,7 +112,10 @@ describe('fuzz', () => {
   const mutatedBytes = fc
     .tuple(
       fc.constantFrom(v2, v1, json),
-      fc.array(fc.tuple(fc.nat(), fc.nat({ max: 3 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat({ max: 3 }), fc.integer({ min: 0, max: 255 })), {
+        minLength: 1,
+        maxLength: 8,
+      }),
     )
     .map(([seed, edits]) => {
       let b = Array.from(seed);
@@ -107,7 +132,10 @@ describe('fuzz', () => {
   it(`macaroon decoder: ${RUNS} inputs decode or raise FareboxError`, () => {
     fc.assert(
       fc.property(
-        fc.oneof({ weight: 4, arbitrary: mutatedBytes }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }) }),
+        fc.oneof(
+          { weight: 4, arbitrary: mutatedBytes },
+          { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }) },
+        ),
         (bytes) => onlyTyped(() => decodeMacaroon(bytes)),
       ),
       { numRuns: RUNS },

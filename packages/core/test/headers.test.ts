@@ -15,7 +15,12 @@ import {
   utf8,
 } from '../src/index.js';
 
-const mac = createMacaroon({ rootKey: new Uint8Array(32), identifier: new Uint8Array(66), location: 'lsat', caveats: ['services=svc:0'] });
+const mac = createMacaroon({
+  rootKey: new Uint8Array(32),
+  identifier: new Uint8Array(66),
+  location: 'lsat',
+  caveats: ['services=svc:0'],
+});
 const b64 = macaroonToBase64(mac);
 const invoice = 'lnbcrt10u1pjexample0000000000000000000000000000qqqqqqqq';
 const preimage = fromHex('ab'.repeat(32));
@@ -53,7 +58,10 @@ describe('challenges farebox sends', () => {
 
 describe('challenges in the wild', () => {
   it("Aperture's two headers: LSAT first, then L402 (prefers L402)", () => {
-    const cs = parseChallenges([`LSAT macaroon="${b64}", invoice="${invoice}"`, `L402 macaroon="${b64}", invoice="${invoice}"`]);
+    const cs = parseChallenges([
+      `LSAT macaroon="${b64}", invoice="${invoice}"`,
+      `L402 macaroon="${b64}", invoice="${invoice}"`,
+    ]);
     expect(cs).toHaveLength(2);
     expect(selectChallenge(cs)?.scheme).toBe('L402');
   });
@@ -70,7 +78,9 @@ describe('challenges in the wild', () => {
   });
 
   it('other schemes around it are skipped', () => {
-    const cs = parseChallenges(`Bearer realm="x", error="invalid_token", L402 macaroon="${b64}", invoice="${invoice}", Basic realm="y"`);
+    const cs = parseChallenges(
+      `Bearer realm="x", error="invalid_token", L402 macaroon="${b64}", invoice="${invoice}", Basic realm="y"`,
+    );
     expect(cs).toHaveLength(1);
     const all = parseAuthHeader(`Bearer realm="x", Negotiate abc==, Basic`);
     expect(all.map((i) => i.scheme)).toEqual(['Bearer', 'Negotiate', 'Basic']);
@@ -87,7 +97,9 @@ describe('challenges in the wild', () => {
   });
 
   it('broken quoting is a typed error', () => {
-    expect(() => parseChallenges('L402 macaroon="abc')).toThrow(expect.objectContaining({ code: 'L402_MALFORMED_HEADER' }));
+    expect(() => parseChallenges('L402 macaroon="abc')).toThrow(
+      expect.objectContaining({ code: 'L402_MALFORMED_HEADER' }),
+    );
   });
 });
 
@@ -127,7 +139,11 @@ describe('credentials', () => {
   });
 
   it('the payment-hash-only form of the serverless tutorial', () => {
-    expect(parseCredential(`L402 ${hex}`)).toEqual({ kind: 'payment-hash', scheme: 'L402', paymentHash: hex });
+    expect(parseCredential(`L402 ${hex}`)).toEqual({
+      kind: 'payment-hash',
+      scheme: 'L402',
+      paymentHash: hex,
+    });
   });
 
   it('other schemes are not L402 credentials', () => {
@@ -144,7 +160,9 @@ describe('credentials', () => {
     ['too many macaroons', `L402 ${Array(6).fill(b64).join(',')}:${hex}`],
     ['param form missing preimage', `L402 macaroon="${b64}"`],
   ])('malformed: %s → typed error, not a crash', (_n, header) => {
-    expect(() => parseCredential(header)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^L402_/) }));
+    expect(() => parseCredential(header)).toThrow(
+      expect.objectContaining({ code: expect.stringMatching(/^L402_/) }),
+    );
   });
 
   it('a megabyte header is refused before parsing', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import * as macaroonJs from 'macaroon';
 import fc from 'fast-check';
+import * as macaroonJs from 'macaroon';
 import { describe, expect, it } from 'vitest';
 import {
   addCaveats,
@@ -36,7 +36,9 @@ interface Vector {
   v2?: string;
 }
 
-const vectors: Vector[] = JSON.parse(readFileSync(new URL('./vectors/macaroons.json', import.meta.url), 'utf8'));
+const vectors: Vector[] = JSON.parse(
+  readFileSync(new URL('./vectors/macaroons.json', import.meta.url), 'utf8'),
+);
 
 describe('compatibility with go-macaroon (vectors from the `macaroon` package)', () => {
   it.each(vectors.map((v) => [v.name, v] as const))('%s: same signature and bytes', (_name, v) => {
@@ -57,22 +59,30 @@ describe('compatibility with go-macaroon (vectors from the `macaroon` package)',
     expect(signatureMatches(fromTheirs, fromHex(v.rootKey))).toBe(true);
   });
 
-  it.each(vectors.map((v) => [v.name, v] as const))('%s: the other implementation reads and verifies our bytes', (_n, v) => {
-    const m = createMacaroon({
-      rootKey: fromHex(v.rootKey),
-      identifier: fromHex(v.identifier),
-      location: v.location,
-      caveats: v.caveats,
-    });
-    const theirs = macaroonJs.importMacaroon(encodeMacaroonV2(m));
-    const seen: string[] = [];
-    theirs.verify(fromHex(v.rootKey), (c: string) => {
-      seen.push(c);
-      return null;
-    });
-    expect(seen).toEqual(v.caveats);
-    expect(() => theirs.verify(fromHex(v.rootKey).map((b) => b ^ 1), () => null)).toThrow();
-  });
+  it.each(vectors.map((v) => [v.name, v] as const))(
+    '%s: the other implementation reads and verifies our bytes',
+    (_n, v) => {
+      const m = createMacaroon({
+        rootKey: fromHex(v.rootKey),
+        identifier: fromHex(v.identifier),
+        location: v.location,
+        caveats: v.caveats,
+      });
+      const theirs = macaroonJs.importMacaroon(encodeMacaroonV2(m));
+      const seen: string[] = [];
+      theirs.verify(fromHex(v.rootKey), (c: string) => {
+        seen.push(c);
+        return null;
+      });
+      expect(seen).toEqual(v.caveats);
+      expect(() =>
+        theirs.verify(
+          fromHex(v.rootKey).map((b) => b ^ 1),
+          () => null,
+        ),
+      ).toThrow();
+    },
+  );
 
   it('libmacaroons README vectors (root key used through the key generator)', () => {
     const rootKey = utf8('this is our super secret key; only we should know it');
@@ -171,7 +181,9 @@ describe('encodings', () => {
 });
 
 describe('malformed macaroons fail with a typed error', () => {
-  const good = encodeMacaroonV2(createMacaroon({ rootKey: new Uint8Array(32), identifier: utf8('id'), caveats: ['a=b'] }));
+  const good = encodeMacaroonV2(
+    createMacaroon({ rootKey: new Uint8Array(32), identifier: utf8('id'), caveats: ['a=b'] }),
+  );
   it.each([
     ['empty', new Uint8Array(0)],
     ['version only', new Uint8Array([2])],
@@ -192,13 +204,17 @@ describe('malformed macaroons fail with a typed error', () => {
     const big = new Uint8Array(100_000);
     big[0] = 2;
     expect(() => decodeMacaroon(big)).toThrow(expect.objectContaining({ code: 'L402_TOO_LARGE' }));
-    expect(() => parseMacaroon('A'.repeat(1_000_000))).toThrow(expect.objectContaining({ code: 'L402_TOO_LARGE' }));
+    expect(() => parseMacaroon('A'.repeat(1_000_000))).toThrow(
+      expect.objectContaining({ code: 'L402_TOO_LARGE' }),
+    );
   });
 
   it('rejects a signature of the wrong length', () => {
     const m = decodeMacaroonV2(good);
     const bad = { ...m, signature: m.signature.subarray(0, 31) };
-    expect(() => decodeMacaroonV2(encodeMacaroonV2(bad))).toThrow(expect.objectContaining({ code: 'L402_MALFORMED_MACAROON' }));
+    expect(() => decodeMacaroonV2(encodeMacaroonV2(bad))).toThrow(
+      expect.objectContaining({ code: 'L402_MALFORMED_MACAROON' }),
+    );
     expect(fromBase64(toBase64(good))).toEqual(good);
   });
 });

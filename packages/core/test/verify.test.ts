@@ -60,7 +60,12 @@ describe('identifier', () => {
 
 describe('mint and verify', () => {
   it('verifies a paid token and reports what it grants', () => {
-    const t = paid(['services=music:0', 'music_capabilities=generate', 'music_valid_until=1900000000', 'farebox_uses=1']);
+    const t = paid([
+      'services=music:0',
+      'music_capabilities=generate',
+      'music_valid_until=1900000000',
+      'farebox_uses=1',
+    ]);
     const v = verifyToken({
       keyring,
       macaroon: t.macaroon,
@@ -81,15 +86,22 @@ describe('mint and verify', () => {
     const t = paid();
     const cred = parseCredential(buildCredential({ macaroon: t.macaroon, preimage: t.preimage }));
     if (cred?.kind !== 'token') throw new Error('expected a token credential');
-    const v = verifyToken({ keyring, macaroon: cred.macaroons[0]!, preimage: cred.preimage, context: { now } });
+    const v = verifyToken({
+      keyring,
+      macaroon: cred.macaroons[0]!,
+      preimage: cred.preimage,
+      context: { now },
+    });
     expect(v.tokenId).toBe(toHex(t.tokenId));
   });
 
   it('a wrong preimage fails', () => {
     const t = paid();
-    expect(codeOf(() => verifyToken({ keyring, macaroon: t.macaroon, preimage: randomBytes(32), context: { now } }))).toBe(
-      'L402_WRONG_PREIMAGE',
-    );
+    expect(
+      codeOf(() =>
+        verifyToken({ keyring, macaroon: t.macaroon, preimage: randomBytes(32), context: { now } }),
+      ),
+    ).toBe('L402_WRONG_PREIMAGE');
   });
 
   it('a self-made token (attacker picks own root key) fails', () => {
@@ -110,7 +122,9 @@ describe('mint and verify', () => {
     const other = Keyring.fromSecret(randomBytes(32), 'k1');
     const preimage = randomBytes(32);
     const { macaroon } = mintToken({ keyring: other, paymentHash: sha256(preimage) });
-    expect(codeOf(() => verifyToken({ keyring, macaroon, preimage, context: { now } }))).toBe('L402_BAD_SIGNATURE');
+    expect(codeOf(() => verifyToken({ keyring, macaroon, preimage, context: { now } }))).toBe(
+      'L402_BAD_SIGNATURE',
+    );
     const unknownKey = Keyring.fromSecret(randomBytes(32), 'other-id');
     const t2 = mintToken({ keyring: unknownKey, paymentHash: sha256(preimage) });
     expect(codeOf(() => verifyToken({ keyring, macaroon: t2.macaroon, preimage, context: { now } }))).toBe(
@@ -124,11 +138,20 @@ describe('mint and verify', () => {
     const tampered: Macaroon[] = [
       { ...m, caveats: m.caveats.slice(1) }, // caveat removed
       { ...m, caveats: [{ id: new TextEncoder().encode('services=video:0') }, m.caveats[1]!] }, // caveat changed
-      { ...m, identifier: encodeIdentifier({ version: 0, paymentHash: sha256(t.preimage), tokenId: randomBytes(32) }) },
+      {
+        ...m,
+        identifier: encodeIdentifier({
+          version: 0,
+          paymentHash: sha256(t.preimage),
+          tokenId: randomBytes(32),
+        }),
+      },
       { ...m, signature: m.signature.map((b, i) => (i === 0 ? b ^ 1 : b)) },
     ];
     for (const bad of tampered) {
-      const code = codeOf(() => verifyToken({ keyring, macaroon: bad, preimage: t.preimage, context: { now } }));
+      const code = codeOf(() =>
+        verifyToken({ keyring, macaroon: bad, preimage: t.preimage, context: { now } }),
+      );
       expect(['L402_BAD_SIGNATURE', 'L402_UNKNOWN_KEY']).toContain(code);
     }
   });
@@ -138,7 +161,12 @@ describe('mint and verify', () => {
     const myPreimage = randomBytes(32);
     const id = encodeIdentifier({ version: 0, paymentHash: sha256(myPreimage), tokenId: t.tokenId });
     const code = codeOf(() =>
-      verifyToken({ keyring, macaroon: { ...t.macaroon, identifier: id }, preimage: myPreimage, context: { now } }),
+      verifyToken({
+        keyring,
+        macaroon: { ...t.macaroon, identifier: id },
+        preimage: myPreimage,
+        context: { now },
+      }),
     );
     expect(code).toBe('L402_BAD_SIGNATURE');
   });
@@ -146,18 +174,32 @@ describe('mint and verify', () => {
   it('expired tokens fail', () => {
     const t = paid(['services=music:0', 'music_valid_until=1700000000']);
     expect(
-      codeOf(() => verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { service: 'music', now } })),
+      codeOf(() =>
+        verifyToken({
+          keyring,
+          macaroon: t.macaroon,
+          preimage: t.preimage,
+          context: { service: 'music', now },
+        }),
+      ),
     ).toBe('L402_EXPIRED');
     const t2 = paid(['farebox_valid_until=1700000000']);
-    expect(codeOf(() => verifyToken({ keyring, macaroon: t2.macaroon, preimage: t2.preimage, context: { now } }))).toBe(
-      'L402_EXPIRED',
-    );
+    expect(
+      codeOf(() => verifyToken({ keyring, macaroon: t2.macaroon, preimage: t2.preimage, context: { now } })),
+    ).toBe('L402_EXPIRED');
   });
 
   it('a token for another service fails', () => {
     const t = paid(['services=music:0']);
     expect(
-      codeOf(() => verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { service: 'video', now } })),
+      codeOf(() =>
+        verifyToken({
+          keyring,
+          macaroon: t.macaroon,
+          preimage: t.preimage,
+          context: { service: 'video', now },
+        }),
+      ),
     ).toBe('L402_WRONG_SERVICE');
   });
 
@@ -178,47 +220,69 @@ describe('mint and verify', () => {
   it('client-appended caveats may narrow, never widen', () => {
     const t = paid(['services=music:0,video:0', 'music_valid_until=1900000000']);
     const narrowed = addCaveats(t.macaroon, ['services=music:0', 'music_valid_until=1850000000']);
-    const v = verifyToken({ keyring, macaroon: narrowed, preimage: t.preimage, context: { service: 'music', now } });
+    const v = verifyToken({
+      keyring,
+      macaroon: narrowed,
+      preimage: t.preimage,
+      context: { service: 'music', now },
+    });
     expect(v.grant.validUntil).toBe(1_850_000_000);
     expect(v.grant.services).toEqual([{ name: 'music', tier: 0 }]);
-    for (const widen of [['services=music:0,admin:0'], ['music_valid_until=2000000000'], ['services=admin:0']]) {
+    for (const widen of [
+      ['services=music:0,admin:0'],
+      ['music_valid_until=2000000000'],
+      ['services=admin:0'],
+    ]) {
       const w = addCaveats(t.macaroon, widen);
-      expect(codeOf(() => verifyToken({ keyring, macaroon: w, preimage: t.preimage, context: { service: 'music', now } }))).toBe(
-        'L402_CAVEAT_WIDENED',
-      );
+      expect(
+        codeOf(() =>
+          verifyToken({ keyring, macaroon: w, preimage: t.preimage, context: { service: 'music', now } }),
+        ),
+      ).toBe('L402_CAVEAT_WIDENED');
     }
     const narrowedToVideo = addCaveats(t.macaroon, ['services=video:0']);
     expect(
       codeOf(() =>
-        verifyToken({ keyring, macaroon: narrowedToVideo, preimage: t.preimage, context: { service: 'music', now } }),
+        verifyToken({
+          keyring,
+          macaroon: narrowedToVideo,
+          preimage: t.preimage,
+          context: { service: 'music', now },
+        }),
       ),
     ).toBe('L402_WRONG_SERVICE');
     const five = paid(['farebox_uses=5']);
     const usesUp = addCaveats(five.macaroon, ['farebox_uses=6']);
-    expect(codeOf(() => verifyToken({ keyring, macaroon: usesUp, preimage: five.preimage, context: { now } }))).toBe(
-      'L402_CAVEAT_WIDENED',
-    );
+    expect(
+      codeOf(() => verifyToken({ keyring, macaroon: usesUp, preimage: five.preimage, context: { now } })),
+    ).toBe('L402_CAVEAT_WIDENED');
     const usesDown = addCaveats(five.macaroon, ['farebox_uses=2']);
-    expect(verifyToken({ keyring, macaroon: usesDown, preimage: five.preimage, context: { now } }).grant.maxUses).toBe(2);
+    expect(
+      verifyToken({ keyring, macaroon: usesDown, preimage: five.preimage, context: { now } }).grant.maxUses,
+    ).toBe(2);
   });
 
   it('accepts a preimage= caveat appended by lnget when it matches, refuses it otherwise', () => {
     const t = paid();
     const ok = addCaveats(t.macaroon, [`preimage=${toHex(t.preimage)}`]);
-    expect(verifyToken({ keyring, macaroon: ok, preimage: t.preimage, context: { now, strict: true } }).tokenId).toBe(
-      toHex(t.tokenId),
-    );
+    expect(
+      verifyToken({ keyring, macaroon: ok, preimage: t.preimage, context: { now, strict: true } }).tokenId,
+    ).toBe(toHex(t.tokenId));
     const bad = addCaveats(t.macaroon, [`preimage=${'00'.repeat(32)}`]);
-    expect(codeOf(() => verifyToken({ keyring, macaroon: bad, preimage: t.preimage, context: { now } }))).toBe(
-      'L402_CAVEAT_FAILED',
-    );
+    expect(
+      codeOf(() => verifyToken({ keyring, macaroon: bad, preimage: t.preimage, context: { now } })),
+    ).toBe('L402_CAVEAT_FAILED');
   });
 
   it('unknown caveats are skipped, or refused in strict mode', () => {
     const t = paid(['services=music:0', 'colour=blue']);
-    expect(() => verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { now } })).not.toThrow();
+    expect(() =>
+      verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { now } }),
+    ).not.toThrow();
     expect(
-      codeOf(() => verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { now, strict: true } })),
+      codeOf(() =>
+        verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { now, strict: true } }),
+      ),
     ).toBe('L402_UNKNOWN_CAVEAT');
   });
 
@@ -226,22 +290,42 @@ describe('mint and verify', () => {
     const t = paid(['tier=gold']);
     const satisfiers = [{ condition: 'tier', final: (c: { value: string }) => c.value === 'gold' }];
     expect(() =>
-      verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { now, strict: true }, satisfiers }),
+      verifyToken({
+        keyring,
+        macaroon: t.macaroon,
+        preimage: t.preimage,
+        context: { now, strict: true },
+        satisfiers,
+      }),
     ).not.toThrow();
     const t2 = paid(['tier=silver']);
     expect(
-      codeOf(() => verifyToken({ keyring, macaroon: t2.macaroon, preimage: t2.preimage, context: { now }, satisfiers })),
+      codeOf(() =>
+        verifyToken({ keyring, macaroon: t2.macaroon, preimage: t2.preimage, context: { now }, satisfiers }),
+      ),
     ).toBe('L402_CAVEAT_FAILED');
   });
 
   it('request binding: the identical request passes, any other fails', () => {
-    const req = { method: 'POST', path: '/api/l402/music', query: 'b=2&a=1', body: new TextEncoder().encode('{"x":1}') };
+    const req = {
+      method: 'POST',
+      path: '/api/l402/music',
+      query: 'b=2&a=1',
+      body: new TextEncoder().encode('{"x":1}'),
+    };
     const t = paid([`${CAVEAT_REQUEST}=${requestBinding(req)}`]);
     const ctx = (r: typeof req) => ({ now, requestHash: requestBinding(r) });
-    expect(() => verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: ctx(req) })).not.toThrow();
+    expect(() =>
+      verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: ctx(req) }),
+    ).not.toThrow();
     // Query order does not matter.
     expect(() =>
-      verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: ctx({ ...req, query: 'a=1&b=2' }) }),
+      verifyToken({
+        keyring,
+        macaroon: t.macaroon,
+        preimage: t.preimage,
+        context: ctx({ ...req, query: 'a=1&b=2' }),
+      }),
     ).not.toThrow();
     for (const other of [
       { ...req, method: 'PUT' },
@@ -249,20 +333,28 @@ describe('mint and verify', () => {
       { ...req, query: 'a=1&b=3' },
       { ...req, body: new TextEncoder().encode('{"x":2}') },
     ]) {
-      expect(codeOf(() => verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: ctx(other) }))).toBe(
-        'L402_REQUEST_MISMATCH',
-      );
+      expect(
+        codeOf(() =>
+          verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: ctx(other) }),
+        ),
+      ).toBe('L402_REQUEST_MISMATCH');
     }
-    expect(codeOf(() => verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { now } }))).toBe(
-      'L402_CAVEAT_FAILED',
-    );
+    expect(
+      codeOf(() => verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { now } })),
+    ).toBe('L402_CAVEAT_FAILED');
   });
 
   it('revocation hook', () => {
     const t = paid();
     expect(
       codeOf(() =>
-        verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { now }, isRevoked: () => true }),
+        verifyToken({
+          keyring,
+          macaroon: t.macaroon,
+          preimage: t.preimage,
+          context: { now },
+          isRevoked: () => true,
+        }),
       ),
     ).toBe('L402_REVOKED');
   });
@@ -279,9 +371,9 @@ describe('mint and verify', () => {
       toHex(t.tokenId),
     );
     const dropped = new Keyring([newSecret]);
-    expect(codeOf(() => verifyToken({ keyring: dropped, macaroon: t.macaroon, preimage, context: { now } }))).toBe(
-      'L402_UNKNOWN_KEY',
-    );
+    expect(
+      codeOf(() => verifyToken({ keyring: dropped, macaroon: t.macaroon, preimage, context: { now } })),
+    ).toBe('L402_UNKNOWN_KEY');
     const t2 = mintToken({ keyring: rotated, paymentHash: sha256(preimage) });
     expect(verifyToken({ keyring: dropped, macaroon: t2.macaroon, preimage, context: { now } }).tokenId).toBe(
       toHex(t2.tokenId),
@@ -294,8 +386,15 @@ describe('mint and verify', () => {
     const rootKey = toHex(keyring.rootKey(t.tokenId));
     const attempts = [
       () => verifyToken({ keyring, macaroon: t.macaroon, preimage: randomBytes(32), context: { now } }),
-      () => verifyToken({ keyring, macaroon: { ...t.macaroon, signature: randomBytes(32) }, preimage: t.preimage, context: { now } }),
-      () => verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { service: 'x', now } }),
+      () =>
+        verifyToken({
+          keyring,
+          macaroon: { ...t.macaroon, signature: randomBytes(32) },
+          preimage: t.preimage,
+          context: { now },
+        }),
+      () =>
+        verifyToken({ keyring, macaroon: t.macaroon, preimage: t.preimage, context: { service: 'x', now } }),
     ];
     for (const a of attempts) {
       try {

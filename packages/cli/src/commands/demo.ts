@@ -75,10 +75,20 @@ export function runDemo(now = Math.floor(Date.now() / 1000)) {
     }
   };
   attempt('wrong preimage', () =>
-    verifyToken({ keyring, macaroon: cred.macaroons[0]!, preimage: randomBytes(32), context: { service: 'jokes', now } }),
+    verifyToken({
+      keyring,
+      macaroon: cred.macaroons[0]!,
+      preimage: randomBytes(32),
+      context: { service: 'jokes', now },
+    }),
   );
   attempt('token for another service', () =>
-    verifyToken({ keyring, macaroon: cred.macaroons[0]!, preimage: cred.preimage, context: { service: 'admin', now } }),
+    verifyToken({
+      keyring,
+      macaroon: cred.macaroons[0]!,
+      preimage: cred.preimage,
+      context: { service: 'admin', now },
+    }),
   );
   attempt('tampered signature', () =>
     verifyToken({

@@ -1,5 +1,4 @@
 import {
-
   constantTimeEqual,
   decodeIdentifier,
   FareboxError,
@@ -57,9 +56,14 @@ function describe(m: Macaroon): Decoded {
 
 /** Parses the input as a credential, a challenge, or a bare macaroon, in that order. */
 function decodeInput(text: string): Decoded[] {
-  const challenges = /^\s*(l402|lsat)\s/i.test(text) && /invoice\s*=/i.test(text) ? parseChallenges(text) : [];
+  const challenges =
+    /^\s*(l402|lsat)\s/i.test(text) && /invoice\s*=/i.test(text) ? parseChallenges(text) : [];
   if (challenges.length > 0) {
-    return challenges.map((c) => ({ ...describe(parseMacaroon(c.macaroon)), invoice: c.invoice, scheme: c.scheme }));
+    return challenges.map((c) => ({
+      ...describe(parseMacaroon(c.macaroon)),
+      invoice: c.invoice,
+      scheme: c.scheme,
+    }));
   }
   const cred = parseCredential(text);
   if (cred?.kind === 'token') {
@@ -68,7 +72,10 @@ function decodeInput(text: string): Decoded[] {
       d.scheme = cred.scheme;
       if (i === 0) {
         try {
-          d.preimageMatches = constantTimeEqual(sha256(cred.preimage), decodeIdentifier(m.identifier).paymentHash);
+          d.preimageMatches = constantTimeEqual(
+            sha256(cred.preimage),
+            decodeIdentifier(m.identifier).paymentHash,
+          );
         } catch {
           d.preimageMatches = false;
         }
@@ -107,11 +114,12 @@ export async function tokenDecode(args: string[], flags: { json: boolean }, io: 
     lines.push(`caveats:       ${d.caveats.length === 0 ? '(none)' : d.caveats[0]}`);
     for (const c of d.caveats.slice(1)) lines.push(`               ${c}`);
     if (d.preimageMatches !== undefined) {
-      lines.push(`preimage:      ${d.preimageMatches ? 'matches the payment hash' : 'DOES NOT match the payment hash'}`);
+      lines.push(
+        `preimage:      ${d.preimageMatches ? 'matches the payment hash' : 'DOES NOT match the payment hash'}`,
+      );
     }
     if (d.invoice) lines.push(`invoice:       ${d.invoice}`);
     io.stdout(`${lines.join('\n')}\n`);
   }
   return Exit.OK;
 }
-

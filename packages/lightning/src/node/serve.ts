@@ -19,14 +19,20 @@ export function toNodeListener(handler: (req: Request) => Promise<Response>) {
         if (Array.isArray(v)) for (const x of v) headers.append(k, x);
         else if (v !== undefined) headers.set(k, v);
       }
-      const init: RequestInit & { duplex?: 'half' } = { method: req.method ?? 'GET', headers, signal: ctrl.signal };
+      const init: RequestInit & { duplex?: 'half' } = {
+        method: req.method ?? 'GET',
+        headers,
+        signal: ctrl.signal,
+      };
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         init.body = Readable.toWeb(req) as unknown as ReadableStream;
         init.duplex = 'half';
       }
       const response = await handler(new Request(url, init));
       res.statusCode = response.status;
-      response.headers.forEach((v, k) => res.appendHeader(k, v));
+      response.headers.forEach((v, k) => {
+        res.appendHeader(k, v);
+      });
       if (!response.body) return res.end();
       Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).pipe(res);
     } catch {

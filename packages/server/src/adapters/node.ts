@@ -1,0 +1,120 @@
+/**
+ * The Node bridge: Node's `http` request ↔ Web Standards `Request`/`Response`, shared by every
+ * Node framework adapter, and `serve()` for a plain `node:http` server.
+ *
+ * @module
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import type { Paywall } from '../engine.js';
+import type { Receipt } from '../types.js';
+
+/** Converts a Node request to a `Request` (the body streams; nothing is buffered here). */
+export function toRequest(req: IncomingMessage, signal?: AbortSignal): Request {
+  const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const url = `${proto}://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const k = req.rawHeaders[i]!;
+    if (k.startsWith(':')) continue;
+    headers.append(k, req.rawHeaders[i + 1]!);
+  }
+  const init: RequestInit & { duplex?: 'half' } = { method: req.method ?? 'GET', headers };
+  if (signal) init.signal = signal;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    init.body = Readable.toWeb(req) as unknown as ReadableStream;
+    init.duplex = 'half';
+  }
+  return new Request(url, init);
+}
+
+/** Writes a `Response` to a Node response, streaming the body. */
+export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  res.statusCode = response.status;
+  if (response.statusText) res.statusMessage = response.statusText;
+  const setCookies = response.headers.getSetCookie?.() ?? [];
+  response.headers.forEach((v, k) => {
+    if (k !== 'set-cookie') res.appendHeader(k, v);
+  });
+  if (setCookies.length) res.setHeader('set-cookie', setCookies);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const body = Readable.fromWeb(response.body as unknown as NodeReadableStream);
+    body.on('error', () => {
+      res.destroy();
+      resolve();
+    });
+    res.on('close', resolve);
+    body.pipe(res);
+  });
+}
+
+/** A web handler with the paywall's payment info. */
+export type WebHandler = (
+  req: Request,
+  info: { receipt?: Receipt; free?: boolean },
+) => Response | Promise<Response>;
+
+/**
+ * A `node:http` request listener running `handler` behind the paywall.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { toNodeListener } from '@farebox/server/node';
+ * createServer(toNodeListener(paywall, async () => Response.json({ joke: '…' }))).listen(8080);
+ * ```
+ */
+export function toNodeListener(paywall: Paywall, handler: WebHandler) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const ctrl = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ctrl.abort();
+    });
+    let response: Response;
+    try {
+      response = await paywall.handle(toRequest(req, ctrl.signal), handler, { ip: req.socket.remoteAddress });
+    } catch {
+      response = Response.json({ error: { code: 'INTERNAL', message: 'internal error' } }, { status: 500 });
+    }
+    await writeResponse(res, response);
+  };
+}
+
+/**
+ * Starts a `node:http` server with the paywall in front of `handler`.
+ *
+ * @example
+ * ```ts
+ * import { serve } from '@farebox/server/node';
+ * const { url, close } = await serve(paywall, async () => new Response('paid content'), { port: 8080 });
+ * ```
+ */
+export async function serve(
+  paywall: Paywall,
+  handler: WebHandler,
+  opts: { port?: number; host?: string } = {},
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server = createServer(toNodeListener(paywall, handler));
+  server.keepAliveTimeout = 65_000;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
