@@ -71,6 +71,10 @@ export function decodeIdentifier(bytes: Uint8Array): L402Identifier {
 }
 
 /** Hex form of an identifier's parts, for logs and JSON (no secrets in it). */
-export function identifierToJSON(id: L402Identifier): { version: number; paymentHash: string; tokenId: string } {
+export function identifierToJSON(id: L402Identifier): {
+  version: number;
+  paymentHash: string;
+  tokenId: string;
+} {
   return { version: id.version, paymentHash: toHex(id.paymentHash), tokenId: toHex(id.tokenId) };
 }

@@ -48,7 +48,8 @@ export interface MintedToken {
 export function mintToken(opts: MintOptions): MintedToken {
   const paymentHash =
     typeof opts.paymentHash === 'string' ? fromHex(opts.paymentHash, 'paymentHash') : opts.paymentHash;
-  if (!(paymentHash instanceof Uint8Array) || paymentHash.length !== 32) invalidArgument('paymentHash', '32 bytes');
+  if (!(paymentHash instanceof Uint8Array) || paymentHash.length !== 32)
+    invalidArgument('paymentHash', '32 bytes');
   const tokenId = opts.tokenId ?? opts.keyring.newTokenId();
   const identifier = encodeIdentifier({ version: 0, paymentHash, tokenId });
   const macaroon = createMacaroon({

@@ -50,7 +50,9 @@ export function requestBinding(req: RequestParts): string {
   if (typeof req.path !== 'string') invalidArgument('path', 'a string');
   const bodyHash = req.bodyHash ?? (req.body ? sha256(req.body) : EMPTY_HASH);
   if (bodyHash.length !== 32) invalidArgument('bodyHash', '32 bytes');
-  const head = utf8(`farebox-request-v1\n${req.method.toUpperCase()}\n${req.path}\n${canonicalQuery(req.query)}\n`);
+  const head = utf8(
+    `farebox-request-v1\n${req.method.toUpperCase()}\n${req.path}\n${canonicalQuery(req.query)}\n`,
+  );
   const all = new Uint8Array(head.length + 32);
   all.set(head, 0);
   all.set(bodyHash, head.length);

@@ -39,7 +39,7 @@ export async function invoiceDecode(args: string[], flags: { json: boolean }, io
   }
   const when = (s: number) => new Date(s * 1000).toISOString();
   io.stdout(
-    [
+    `${[
       `network:       ${summary.network}`,
       `amount:        ${summary.amountMsat === null ? '(any amount)' : `${summary.amountMsat} msat (${summary.amountSat} sat)`}`,
       `payment hash:  ${summary.paymentHash}`,
@@ -47,7 +47,7 @@ export async function invoiceDecode(args: string[], flags: { json: boolean }, io
       `payee:         ${summary.payee}`,
       `created:       ${when(summary.timestamp)}`,
       `expires:       ${when(summary.expiresAt)}${summary.expired ? ' (expired)' : ''}`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   return Exit.OK;
 }

@@ -7,7 +7,7 @@
 import { fromBase64, fromHex, isHex, toBase64 } from '../bytes.js';
 import { ErrorCodes, FareboxError } from '../errors.js';
 import { macaroonFromJSON } from './json.js';
-import { type Macaroon, MACAROON_LIMITS } from './types.js';
+import { MACAROON_LIMITS, type Macaroon } from './types.js';
 import { decodeMacaroonV1, looksLikeV1 } from './v1.js';
 import { decodeMacaroonV2, encodeMacaroonV2 } from './v2.js';
 
@@ -24,6 +24,9 @@ const dec = new TextDecoder();
  */
 export function decodeMacaroon(bytes: Uint8Array): Macaroon {
   if (bytes.length === 0) throw new FareboxError(ErrorCodes.MALFORMED_MACAROON, 'empty macaroon');
+  if (bytes.length > MACAROON_LIMITS.maxBytes) {
+    throw new FareboxError(ErrorCodes.TOO_LARGE, `macaroon larger than ${MACAROON_LIMITS.maxBytes} bytes`);
+  }
   if (bytes[0] === 2) return decodeMacaroonV2(bytes);
   if (bytes[0] === 0x7b /* { */) return macaroonFromJSON(dec.decode(bytes));
   if (looksLikeV1(bytes)) return decodeMacaroonV1(bytes);

@@ -62,5 +62,10 @@ export function addCaveats(m: Macaroon, caveats: readonly (string | Uint8Array)[
     chainCaveat(sig, cav);
     added.push(cav);
   }
-  return { location: m.location, identifier: m.identifier, caveats: [...m.caveats, ...added], signature: sig };
+  return {
+    location: m.location,
+    identifier: m.identifier,
+    caveats: [...m.caveats, ...added],
+    signature: sig,
+  };
 }

@@ -6,7 +6,7 @@
  */
 import { fromBase64, fromHex, toBase64, toHex } from '../bytes.js';
 import { ErrorCodes, FareboxError } from '../errors.js';
-import { type Macaroon, type MacaroonCaveat, MACAROON_LIMITS } from './types.js';
+import { MACAROON_LIMITS, type Macaroon, type MacaroonCaveat } from './types.js';
 
 const strict = new TextDecoder('utf-8', { fatal: true });
 const enc = new TextEncoder();
@@ -110,7 +110,9 @@ function fromV1(obj: Record<string, unknown>): Macaroon {
   const caveats: MacaroonCaveat[] = rawCaveats.map((c: unknown) => {
     if (typeof c !== 'object' || c === null) throw malformed('caveat must be an object');
     const co = c as Record<string, unknown>;
-    const cav: { id: Uint8Array; vid?: Uint8Array; location?: string } = { id: enc.encode(str(co.cid, 'cid')) };
+    const cav: { id: Uint8Array; vid?: Uint8Array; location?: string } = {
+      id: enc.encode(str(co.cid, 'cid')),
+    };
     if (co.vid !== undefined && co.vid !== '') {
       try {
         cav.vid = fromBase64(str(co.vid, 'vid'), 'vid');
@@ -140,7 +142,9 @@ function fromV1(obj: Record<string, unknown>): Macaroon {
 export function macaroonToJSONV1(m: Macaroon): Record<string, unknown> {
   return {
     caveats: m.caveats.map((c) =>
-      c.vid ? { cid: strict.decode(c.id), vid: toBase64(c.vid, true), cl: c.location ?? '' } : { cid: strict.decode(c.id) },
+      c.vid
+        ? { cid: strict.decode(c.id), vid: toBase64(c.vid, true), cl: c.location ?? '' }
+        : { cid: strict.decode(c.id) },
     ),
     location: m.location,
     identifier: strict.decode(m.identifier),

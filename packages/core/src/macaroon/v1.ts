@@ -8,7 +8,7 @@
  */
 import { fromUtf8 } from '../bytes.js';
 import { ErrorCodes, FareboxError } from '../errors.js';
-import { type Macaroon, type MacaroonCaveat, MACAROON_LIMITS } from './types.js';
+import { MACAROON_LIMITS, type Macaroon, type MacaroonCaveat } from './types.js';
 
 const enc = new TextEncoder();
 
@@ -30,7 +30,10 @@ function packet(name: string, value: Uint8Array): Uint8Array {
 
 /** Encodes a macaroon in the V1 packet format (as go-macaroon `MarshalBinary` with V1). */
 export function encodeMacaroonV1(m: Macaroon): Uint8Array {
-  const parts: Uint8Array[] = [packet('location', enc.encode(m.location)), packet('identifier', m.identifier)];
+  const parts: Uint8Array[] = [
+    packet('location', enc.encode(m.location)),
+    packet('identifier', m.identifier),
+  ];
   for (const c of m.caveats) {
     parts.push(packet('cid', c.id));
     if (c.vid === undefined) continue;
@@ -57,7 +60,13 @@ function hexDigit(c: number): number {
 
 /** True when the bytes start like a V1 packet (4 hex digits). */
 export function looksLikeV1(b: Uint8Array): boolean {
-  return b.length >= 4 && hexDigit(b[0]!) >= 0 && hexDigit(b[1]!) >= 0 && hexDigit(b[2]!) >= 0 && hexDigit(b[3]!) >= 0;
+  return (
+    b.length >= 4 &&
+    hexDigit(b[0]!) >= 0 &&
+    hexDigit(b[1]!) >= 0 &&
+    hexDigit(b[2]!) >= 0 &&
+    hexDigit(b[3]!) >= 0
+  );
 }
 
 /** Decodes a V1 macaroon. Throws L402_MALFORMED_MACAROON. */
