@@ -32,6 +32,7 @@ import {
 import type { CreatedInvoice, InvoiceIssuer } from '@farebox/lightning';
 import { clientIp, ipBucket } from './client-ip.js';
 import { corsHeaders, preflight } from './cors.js';
+import { llmsTxt, openApiDocument, servicesDocument } from './discovery.js';
 import { type Challenge, challengeResponse, jsonResponse, refusal } from './responses.js';
 import { type CompiledRoute, compileRoute, findRoute } from './routes.js';
 import { MemoryStore } from './store/memory.js';
@@ -172,6 +173,10 @@ export class Paywall {
       if (res) return { type: 'respond', response: res };
     }
     const url = new URL(req.url);
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST') {
+      const wk = await this.#wellKnown(req, url);
+      if (wk) return this.#respond(req, wk);
+    }
     const found = findRoute(this.routes, req.method, url.pathname);
     const noop = async () => {};
     if (!found) return { type: 'pass', request: req, settle: noop };
@@ -520,6 +525,7 @@ export class Paywall {
     const wantsHtml =
       (req.headers.get('accept') ?? '').includes('text/html') && this.options.paymentPage !== false;
     if (wantsHtml && this.pageRenderer) {
+      await this.store.put(`page:${invoice.paymentHash}`, '1', expiry + 3600);
       return this.#respond(
         req,
         await this.pageRenderer({ req, challenge, status, code, notice: this.options.notice }),
@@ -659,6 +665,63 @@ export class Paywall {
     if (wh && (!wh.events || wh.events.includes(name))) {
       void sendWebhook(wh, name, e, this.#now()).catch(() => {});
     }
+  }
+
+  /** farebox's own endpoints: discovery, invoice status for the payment page, the dev wallet. */
+  async #wellKnown(req: Request, url: URL): Promise<Response | undefined> {
+    const path = url.pathname;
+    const o = this.options;
+    const wkBase = o.wellKnownBase ?? '/.well-known/l402';
+    if (o.discovery !== false && req.method !== 'POST') {
+      const d = { ...(o.discovery || {}) };
+      if (o.network && !d.network) d.network = o.network;
+      if (o.notice && !d.notice) d.notice = o.notice;
+      const base = url.origin;
+      if (path === '/.well-known/l402-services')
+        return jsonResponse(200, servicesDocument(this.routes, d, base), {
+          'cache-control': 'public, max-age=60',
+        });
+      if (path === '/llms.txt') {
+        return new Response(llmsTxt(this.routes, d, base), {
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+        });
+      }
+      if (path === '/openapi.json')
+        return jsonResponse(200, openApiDocument(this.routes, d, base), {
+          'cache-control': 'public, max-age=60',
+        });
+    }
+    if (req.method === 'GET' && path.startsWith(`${wkBase}/invoices/`)) {
+      const hash = path.slice(wkBase.length + '/invoices/'.length);
+      if (!isHex(hash, 32)) return refusal(400, ErrorCodes.INVALID_REQUEST, 'expected a payment hash');
+      // The payment page polls this to learn the preimage once paid. The preimage alone grants
+      // nothing: the macaroon, given only to the requester, is needed too.
+      if (!(await this.store.get(`page:${hash}`)))
+        return refusal(404, ErrorCodes.UNKNOWN_INVOICE, 'unknown invoice');
+      try {
+        const st = await this.lightning.lookupInvoice(hash);
+        return jsonResponse(200, {
+          state: st.state,
+          preimage: st.state === 'settled' ? (st.preimage ?? null) : null,
+        });
+      } catch {
+        return refusal(503, ErrorCodes.BACKEND_UNAVAILABLE, 'the Lightning backend is unavailable', {
+          headers: { 'retry-after': '5' },
+        });
+      }
+    }
+    if (req.method === 'POST' && path === `${wkBase}/dev-pay` && o.devWallet) {
+      const body = (await req.json().catch(() => ({}))) as { invoice?: unknown };
+      if (typeof body.invoice !== 'string')
+        return refusal(400, ErrorCodes.INVALID_REQUEST, 'expected {"invoice": "…"}');
+      try {
+        const paid = await o.devWallet.payInvoice(body.invoice);
+        return jsonResponse(200, { preimage: paid.preimage, notice: 'dev node: no real money' });
+      } catch (e) {
+        return refusal(402, codeOf(e), messageOf(e));
+      }
+    }
+    return undefined;
   }
 
   /** Revokes a token (by hex token id) until its validity would end anyway. */

@@ -5,6 +5,7 @@
  */
 export * from './client-ip.js';
 export * from './cors.js';
+export * from './discovery.js';
 export { Paywall } from './engine.js';
 export * from './responses.js';
 export * from './routes.js';

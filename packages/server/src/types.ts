@@ -122,6 +122,10 @@ export interface PaywallOptions {
   network?: string;
   /** Notice shown on pages and discovery, e.g. "dev node: no real money". */
   notice?: string;
+  /** Discovery documents (`/.well-known/l402-services`, `/llms.txt`, `/openapi.json`); `false` turns them off. */
+  discovery?: false | import('./discovery.js').DiscoveryOptions;
+  /** A dev wallet the payment page may use to pay (dev node only; never in production). */
+  devWallet?: import('@farebox/lightning').Payer;
 }
 
 /** Context an adapter passes along with a request. */
