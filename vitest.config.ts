@@ -9,6 +9,8 @@ export default defineConfig({
       { find: /^@farebox\/core$/, replacement: `${pkg('core')}/index.ts` },
       { find: /^@farebox\/lightning$/, replacement: `${pkg('lightning')}/index.ts` },
       { find: /^@farebox\/lightning\/node$/, replacement: `${pkg('lightning')}/node/index.ts` },
+      { find: /^@farebox\/client$/, replacement: `${pkg('client')}/index.ts` },
+      { find: /^@farebox\/client\/node$/, replacement: `${pkg('client')}/node/index.ts` },
       { find: /^@farebox\/server$/, replacement: `${pkg('server')}/index.ts` },
       { find: /^@farebox\/server\/node$/, replacement: `${pkg('server')}/adapters/node.ts` },
     ],

@@ -65,6 +65,20 @@ export const ErrorCodes = {
   /** The payment hash names no invoice this server issued. */
   UNKNOWN_INVOICE: 'L402_UNKNOWN_INVOICE',
 
+  // Paying clients (@farebox/client).
+  /** Paying would exceed a budget limit (`data.limit` says which). */
+  BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
+  /** The host is not on the allow-list, or is on the deny-list. */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
+  /** The wallet could not pay (`data.reason` carries the wallet's code). */
+  PAYMENT_FAILED: 'PAYMENT_FAILED',
+  /** The 402 answer carries no usable challenge, or its invoice does not match what was advertised. */
+  INVALID_CHALLENGE: 'INVALID_CHALLENGE',
+  /** The server refused a token that was paid for; the receipt is kept. */
+  PAID_BUT_REJECTED: 'PAID_BUT_REJECTED',
+  /** The approval callback (or a human) said no. */
+  APPROVAL_DENIED: 'APPROVAL_DENIED',
+
   // Lightning backends (@farebox/lightning).
   /** The backend could not be reached (connection refused, DNS, TLS). */
   LN_UNREACHABLE: 'LN_UNREACHABLE',

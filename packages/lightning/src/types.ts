@@ -81,14 +81,20 @@ export interface InvoiceIssuer {
    * Resolves once the invoice leaves `open` (settled, accepted, canceled or expired),
    * streaming where the backend streams, polling otherwise. Rejects with LN_TIMEOUT.
    */
-  waitForInvoice(paymentHash: string, opts?: CallOptions & { pollIntervalMs?: number }): Promise<InvoiceStatus>;
+  waitForInvoice(
+    paymentHash: string,
+    opts?: CallOptions & { pollIntervalMs?: number },
+  ): Promise<InvoiceStatus>;
   getInfo(opts?: CallOptions): Promise<NodeInfo>;
 }
 
 /** Hold invoices: accepted when paid, settled or canceled later by the seller. */
 export interface HoldInvoiceIssuer {
   /** Creates an invoice for a payment hash whose preimage the caller keeps. */
-  createHoldInvoice(req: CreateInvoiceRequest & { paymentHash: string }, opts?: CallOptions): Promise<CreatedInvoice>;
+  createHoldInvoice(
+    req: CreateInvoiceRequest & { paymentHash: string },
+    opts?: CallOptions,
+  ): Promise<CreatedInvoice>;
   settleHoldInvoice(preimage: string, opts?: CallOptions): Promise<void>;
   cancelHoldInvoice(paymentHash: string, opts?: CallOptions): Promise<void>;
 }
@@ -120,6 +126,13 @@ export interface Payer {
   payInvoice(paymentRequest: string, opts?: PayOptions): Promise<PaymentResult>;
   /** Spendable balance, msat. */
   getBalance(opts?: CallOptions): Promise<{ balanceMsat: bigint }>;
+  /**
+   * Looks up an outgoing payment by hash (optional): lets a client that crashed while paying
+   * recover the preimage instead of paying twice.
+   */
+  lookupPayment?(paymentHash: string, opts?: CallOptions): Promise<{ state: 'pending' | 'succeeded' | 'failed'; preimage?: string }>;
+  /** The network the wallet pays on, when known (a client refuses invoices for another). */
+  network?: Network;
 }
 
 /** A backend: any mix of the roles. */

@@ -33,6 +33,7 @@ import type { CreatedInvoice, InvoiceIssuer } from '@farebox/lightning';
 import { clientIp, ipBucket } from './client-ip.js';
 import { corsHeaders, preflight } from './cors.js';
 import { llmsTxt, openApiDocument, servicesDocument } from './discovery.js';
+import { renderPaymentPage } from './page.js';
 import { type Challenge, challengeResponse, jsonResponse, refusal } from './responses.js';
 import { type CompiledRoute, compileRoute, findRoute } from './routes.js';
 import { MemoryStore } from './store/memory.js';
@@ -118,6 +119,10 @@ export class Paywall {
     this.lightning = opts.lightning;
     this.routes = opts.routes.map(compileRoute);
     this.#now = opts.now ?? (() => Date.now());
+    if (opts.paymentPage !== false) {
+      this.pageRenderer = (p) =>
+        renderPaymentPage({ ...p, devPay: opts.devWallet !== undefined, basePath: opts.wellKnownBase });
+    }
   }
 
   /** Finds the route of a request (for adapters and discovery). */
@@ -414,9 +419,21 @@ export class Paywall {
   #binding(route: CompiledRoute, p: Prepared): string {
     const url = new URL(p.request.url);
     const asJson = route.config.bindJson ?? (p.request.headers.get('content-type') ?? '').includes('json');
+    let body = p.body;
+    if (
+      this.options.acceptPaymentHash &&
+      body &&
+      typeof body === 'object' &&
+      !Array.isArray(body) &&
+      'payment_hash' in body
+    ) {
+      // The seed's simple clients repeat the request with `payment_hash` added to the JSON body.
+      const { payment_hash: _proof, ...rest } = body as Record<string, unknown>;
+      body = rest;
+    }
     const bodyHash =
-      asJson && p.body !== undefined
-        ? sha256(new TextEncoder().encode(canonicalJson(p.body)))
+      asJson && body !== undefined
+        ? sha256(new TextEncoder().encode(canonicalJson(body)))
         : sha256(p.bodyBytes);
     return requestBinding({ method: p.request.method, path: url.pathname, query: url.search, bodyHash });
   }
@@ -531,7 +548,10 @@ export class Paywall {
         await this.pageRenderer({ req, challenge, status, code, notice: this.options.notice }),
       );
     }
-    return this.#respond(req, challengeResponse(status, code, message, challenge));
+    const extra: Record<string, string> = this.options.devWallet
+      ? { 'x-farebox-dev-wallet': `${this.options.wellKnownBase ?? '/.well-known/l402'}/dev-pay` }
+      : {};
+    return this.#respond(req, challengeResponse(status, code, message, challenge, extra));
   }
 
   /** Renders the browser payment page (set by the page module; see `paymentPage`). */

@@ -1,0 +1,9 @@
+/**
+ * `@farebox/client`: pay L402 APIs automatically, within a budget.
+ *
+ * @module
+ */
+export * from './budget.js';
+export * from './challenge.js';
+export * from './client.js';
+export * from './store.js';

@@ -1,0 +1,6 @@
+/**
+ * Node-only parts of `@farebox/client`: the file store.
+ *
+ * @module
+ */
+export * from './file-store.js';
