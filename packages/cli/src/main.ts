@@ -6,7 +6,9 @@
 import { parseArgs } from 'node:util';
 import { FareboxError } from '@farebox/core';
 import { demo, demoHelp } from './commands/demo.js';
+import { fetchCommand, fetchHelp } from './commands/fetch.js';
 import { invoiceDecode, invoiceDecodeHelp } from './commands/invoice-decode.js';
+import { budgetCommand, budgetHelp, receiptsCommand, receiptsHelp } from './commands/receipts.js';
 import { tokenDecode, tokenDecodeHelp } from './commands/token-decode.js';
 import { Exit, type Io } from './io.js';
 
@@ -18,72 +20,85 @@ Usage: farebox <command> [options]
 
 Commands:
   demo                     one L402 payment start to finish, on the dev node
+  fetch <url>              call a URL like curl, paying L402 challenges within a budget
+  receipts                 payments made by farebox fetch, with totals
+  budget                   what is left of the spending budget
   token decode <token>     decode an L402 macaroon, credential or challenge
   invoice decode <bolt11>  decode and check a BOLT11 invoice
 
 Options:
-  --json      machine-readable output
+  --json      machine-readable output (every command)
   -h, --help  help for farebox or a command
   --version   print the version
 
-Exit codes: 0 success, 1 failure, 2 usage error.
+Exit codes: 0 success, 1 failure, 2 usage error (fetch has more: see its --help).
 `;
 
-type Command = (args: string[], flags: { json: boolean }, io: Io) => Promise<number>;
+type Simple = (args: string[], flags: { json: boolean }, io: Io) => Promise<number>;
+type Full = (argv: string[], io: Io) => Promise<number>;
 
-const commands: Record<string, { run: Command; help: string }> = {
-  demo: { run: demo, help: demoHelp },
-  'token decode': { run: tokenDecode, help: tokenDecodeHelp },
-  'invoice decode': { run: invoiceDecode, help: invoiceDecodeHelp },
+/** Commands that parse only --json/--help themselves. */
+function simple(run: Simple, helpText: string): { run: Full; help: string } {
+  return {
+    help: helpText,
+    run: async (argv, io) => {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      });
+      if (values.help) {
+        io.stdout(helpText);
+        return Exit.OK;
+      }
+      return run(positionals, { json: values.json === true }, io);
+    },
+  };
+}
+
+const commands: Record<string, { run: Full; help: string }> = {
+  demo: simple(demo, demoHelp),
+  fetch: { run: fetchCommand, help: fetchHelp },
+  receipts: { run: receiptsCommand, help: receiptsHelp },
+  budget: { run: budgetCommand, help: budgetHelp },
+  'token decode': simple(tokenDecode, tokenDecodeHelp),
+  'invoice decode': simple(invoiceDecode, invoiceDecodeHelp),
 };
 
 /** Runs the CLI with `argv` (without the node and script paths); resolves to the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
-    });
-  } catch (e) {
-    io.stderr(`farebox: ${(e as Error).message}\n\n${help}`);
-    return Exit.USAGE;
-  }
-  const { positionals, values } = parsed;
-  if (values.version) {
-    io.stdout('farebox 0.1.0\n');
-    return Exit.OK;
-  }
-  const two = positionals.slice(0, 2).join(' ');
-  const key = commands[two] ? two : (positionals[0] ?? '');
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const two = words.slice(0, 2).join(' ');
+  const key = commands[two] ? two : (words[0] ?? '');
   const cmd = commands[key];
   if (!cmd) {
-    if (positionals.length === 0 || values.help) {
-      io.stdout(help);
-      return positionals.length === 0 && !values.help ? Exit.USAGE : Exit.OK;
+    if (argv.includes('--version')) {
+      io.stdout('farebox 0.1.0\n');
+      return Exit.OK;
     }
-    io.stderr(`farebox: unknown command "${positionals.join(' ')}"\n\n${help}`);
+    if (words.length === 0) {
+      io.stdout(help);
+      return argv.includes('--help') || argv.includes('-h') ? Exit.OK : Exit.USAGE;
+    }
+    io.stderr(`farebox: unknown command "${words.join(' ')}"\n\n${help}`);
     return Exit.USAGE;
   }
-  if (values.help) {
-    io.stdout(cmd.help);
-    return Exit.OK;
-  }
-  const rest = positionals.slice(key.split(' ').length);
-  const json = values.json === true;
+  // Drop the command words (first occurrences) and keep everything else in order.
+  const rest = [...argv];
+  for (const w of key.split(' ')) rest.splice(rest.indexOf(w), 1);
+  const json = rest.includes('--json');
   try {
-    return await cmd.run(rest, { json }, io);
+    return await cmd.run(rest, io);
   } catch (e) {
     if (e instanceof FareboxError) {
       if (json) io.stdout(`${JSON.stringify({ error: e.toJSON() })}\n`);
       io.stderr(`farebox: ${e.code}: ${e.message}\n`);
       return Exit.FAILED;
+    }
+    const code = (e as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`farebox: ${(e as Error).message}\n\n${cmd.help}`);
+      return Exit.USAGE;
     }
     io.stderr(`farebox: ${(e as Error).message ?? String(e)}\n`);
     return Exit.FAILED;

@@ -6,4 +6,5 @@
 export * from './budget.js';
 export * from './challenge.js';
 export * from './client.js';
+export * from './dev-pay-wallet.js';
 export * from './store.js';

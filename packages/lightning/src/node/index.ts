@@ -1,7 +1,9 @@
 /**
  * Node-only parts of `@farebox/lightning`: adapters that need Node (lnd with its
- * self-signed certificate, gRPC, files) and serving a handler on `node:http`.
+ * self-signed certificate, gRPC, files), opening a backend from a connection string, and
+ * serving a handler on `node:http`.
  *
  * @module
  */
+export * from './connect.js';
 export * from './serve.js';
