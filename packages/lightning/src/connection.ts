@@ -94,7 +94,11 @@ export function parseConnection(s: string): BackendConfig {
     case 'lnbits':
     case 'lnbits+https':
     case 'lnbits+http':
-      return { type: 'lnbits', url: base(u, scheme === 'lnbits+http' ? 'http' : 'https'), key: required(u, 'key') };
+      return {
+        type: 'lnbits',
+        url: base(u, scheme === 'lnbits+http' ? 'http' : 'https'),
+        key: required(u, 'key'),
+      };
     case 'nostr+walletconnect':
     case 'nostrwalletconnect':
       required(u, 'relay');
@@ -105,14 +109,22 @@ export function parseConnection(s: string): BackendConfig {
     case 'cln+https':
     case 'cln+http': {
       const cert = optional(u, 'cert');
-      const cfg: BackendConfig = { type: 'cln', url: base(u, scheme === 'cln+http' ? 'http' : 'https'), rune: required(u, 'rune') };
+      const cfg: BackendConfig = {
+        type: 'cln',
+        url: base(u, scheme === 'cln+http' ? 'http' : 'https'),
+        rune: required(u, 'rune'),
+      };
       if (cert) cfg.cert = cert;
       return cfg;
     }
     case 'phoenixd':
     case 'phoenixd+http':
     case 'phoenixd+https':
-      return { type: 'phoenixd', url: base(u, scheme === 'phoenixd+https' ? 'https' : 'http'), password: required(u, 'password') };
+      return {
+        type: 'phoenixd',
+        url: base(u, scheme === 'phoenixd+https' ? 'https' : 'http'),
+        password: required(u, 'password'),
+      };
     case 'blink':
     case 'blink+https':
     case 'blink+http': {
@@ -126,7 +138,9 @@ export function parseConnection(s: string): BackendConfig {
       return cfg;
     }
     default:
-      throw bad(`unknown scheme ${scheme}: (known: dev, lnd+rest, lnd+grpc, lnbits, nostr+walletconnect, cln+rest, phoenixd, blink)`);
+      throw bad(
+        `unknown scheme ${scheme}: (known: dev, lnd+rest, lnd+grpc, lnbits, nostr+walletconnect, cln+rest, phoenixd, blink)`,
+      );
   }
 }
 

@@ -31,7 +31,8 @@ function json(status: number, body: unknown): Response {
 
 function errorResponse(e: unknown): Response {
   if (e instanceof FareboxError) {
-    const status = e.code === ErrorCodes.LN_NOT_FOUND ? 404 : e.code === ErrorCodes.INVALID_ARGUMENT ? 400 : 422;
+    const status =
+      e.code === ErrorCodes.LN_NOT_FOUND ? 404 : e.code === ErrorCodes.INVALID_ARGUMENT ? 400 : 422;
     return json(status, { error: { code: e.code, message: e.message, data: e.data } });
   }
   return json(500, { error: { code: 'INTERNAL', message: 'internal error' } });
@@ -39,12 +40,16 @@ function errorResponse(e: unknown): Response {
 
 function big(v: unknown, name: string): bigint {
   if (typeof v !== 'string' && typeof v !== 'number') {
-    throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, `"${name}" must be an integer`, { data: { parameter: name } });
+    throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, `"${name}" must be an integer`, {
+      data: { parameter: name },
+    });
   }
   try {
     return BigInt(v);
   } catch {
-    throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, `"${name}" must be an integer`, { data: { parameter: name } });
+    throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, `"${name}" must be an integer`, {
+      data: { parameter: name },
+    });
   }
 }
 
@@ -65,12 +70,15 @@ export function devNodeHandler(node: DevNode, opts: { token: string }): (req: Re
   return async (req) => {
     const auth = utf8(req.headers.get('authorization') ?? '');
     if (!constantTimeEqual(auth, expected)) {
-      return json(401, { error: { code: ErrorCodes.LN_UNAUTHORIZED, message: 'bad or missing dev node token' } });
+      return json(401, {
+        error: { code: ErrorCodes.LN_UNAUTHORIZED, message: 'bad or missing dev node token' },
+      });
     }
     const url = new URL(req.url);
     const parts = url.pathname.split('/').filter(Boolean);
     try {
-      const body = req.method === 'POST' ? ((await req.json().catch(() => ({}))) as Record<string, unknown>) : {};
+      const body =
+        req.method === 'POST' ? ((await req.json().catch(() => ({}))) as Record<string, unknown>) : {};
       const route = `${req.method} /${parts.slice(0, 2).join('/')}`;
       if (route === 'GET /v1/info') return json(200, await node.getInfo());
       if (route === 'GET /v1/balance') return json(200, await node.getBalance());
@@ -87,7 +95,13 @@ export function devNodeHandler(node: DevNode, opts: { token: string }): (req: Re
         return json(200, await node.payInvoice(String(body.paymentRequest ?? ''), o));
       }
       if (route === 'POST /v1/hold' && parts[2] === 'create') {
-        return json(200, await node.createHoldInvoice({ ...invoiceRequest(body), paymentHash: String(body.paymentHash ?? '') }));
+        return json(
+          200,
+          await node.createHoldInvoice({
+            ...invoiceRequest(body),
+            paymentHash: String(body.paymentHash ?? ''),
+          }),
+        );
       }
       if (route === 'POST /v1/hold' && parts[2] === 'settle') {
         await node.settleHoldInvoice(String(body.preimage ?? ''));
@@ -121,7 +135,9 @@ export interface DevNodeClientOptions {
   timeoutMs?: number;
 }
 
-type Wire<T> = { [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | undefined ? string | undefined : T[K] };
+type Wire<T> = {
+  [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | undefined ? string | undefined : T[K];
+};
 
 /**
  * A backend talking to a dev node in another process (connection `dev+http://host:port?token=…`).
@@ -141,7 +157,13 @@ export class DevNodeClient implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     this.#o = { ...opts, url: opts.url.replace(/\/$/, '') };
   }
 
-  async #call<T>(method: string, path: string, body: unknown, opts: CallOptions = {}, timeoutMs?: number): Promise<T> {
+  async #call<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    opts: CallOptions = {},
+    timeoutMs?: number,
+  ): Promise<T> {
     const req: Parameters<typeof requestJson>[1] = {
       backend: 'dev',
       method,
@@ -152,7 +174,10 @@ export class DevNodeClient implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     if (opts.signal) req.signal = opts.signal;
     if (this.#o.fetch) req.fetch = this.#o.fetch;
     req.allowStatus = [400, 404, 422];
-    const res = await requestJson<T & { error?: { code?: string; message?: string } }>(`${this.#o.url}${path}`, req);
+    const res = await requestJson<T & { error?: { code?: string; message?: string } }>(
+      `${this.#o.url}${path}`,
+      req,
+    );
     if (res.status !== 200) {
       // Re-raise the dev node's own typed error (only codes farebox knows).
       const err = res.body.error ?? {};
@@ -175,7 +200,10 @@ export class DevNodeClient implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     return { ...r, amountMsat: BigInt(r.amountMsat) };
   }
 
-  async createHoldInvoice(req: CreateInvoiceRequest & { paymentHash: string }, opts?: CallOptions): Promise<CreatedInvoice> {
+  async createHoldInvoice(
+    req: CreateInvoiceRequest & { paymentHash: string },
+    opts?: CallOptions,
+  ): Promise<CreatedInvoice> {
     const r = await this.#call<Wire<CreatedInvoice>>('POST', '/v1/hold/create', req, opts);
     return { ...r, amountMsat: BigInt(r.amountMsat) };
   }
@@ -189,7 +217,14 @@ export class DevNodeClient implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
   }
 
   async lookupInvoice(paymentHash: string, opts?: CallOptions): Promise<InvoiceStatus> {
-    return status(await this.#call<Wire<InvoiceStatus>>('GET', `/v1/invoices/${encodeURIComponent(paymentHash)}`, undefined, opts));
+    return status(
+      await this.#call<Wire<InvoiceStatus>>(
+        'GET',
+        `/v1/invoices/${encodeURIComponent(paymentHash)}`,
+        undefined,
+        opts,
+      ),
+    );
   }
 
   async waitForInvoice(paymentHash: string, opts: CallOptions = {}): Promise<InvoiceStatus> {

@@ -10,8 +10,8 @@
  */
 import {
   decodeInvoice,
-  encodeInvoice,
   ErrorCodes,
+  encodeInvoice,
   FareboxError,
   fromHex,
   randomBytes,
@@ -73,7 +73,9 @@ function defaultProduction(): boolean {
 
 function checkHash(hash: string, name = 'paymentHash'): string {
   if (typeof hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hash)) {
-    throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, `"${name}" must be 64 hex digits`, { data: { parameter: name } });
+    throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, `"${name}" must be 64 hex digits`, {
+      data: { parameter: name },
+    });
   }
   return hash.toLowerCase();
 }
@@ -106,7 +108,8 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
       );
     }
     this.#key = opts.privateKey ?? randomBytes(32);
-    if (this.#key.length !== 32) throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, '"privateKey" must be 32 bytes');
+    if (this.#key.length !== 32)
+      throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, '"privateKey" must be 32 bytes');
     this.pubkey = toHex(secp256k1.getPublicKey(this.#key, true));
     this.#balance = opts.balanceMsat ?? 10_000_000_000n;
     this.#now = opts.now ?? (() => Math.floor(Date.now() / 1000));
@@ -119,7 +122,13 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
   }
 
   async getInfo(): Promise<NodeInfo> {
-    return { backend: 'dev', network: 'regtest', pubkey: this.pubkey, alias: 'farebox dev node (no real money)', dev: true };
+    return {
+      backend: 'dev',
+      network: 'regtest',
+      pubkey: this.pubkey,
+      alias: 'farebox dev node (no real money)',
+      dev: true,
+    };
   }
 
   async createInvoice(req: CreateInvoiceRequest): Promise<CreatedInvoice> {
@@ -131,14 +140,21 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     return this.#issue(req, checkHash(req.paymentHash), undefined, true);
   }
 
-  #issue(req: CreateInvoiceRequest, paymentHash: string, preimage: string | undefined, hold: boolean): CreatedInvoice {
+  #issue(
+    req: CreateInvoiceRequest,
+    paymentHash: string,
+    preimage: string | undefined,
+    hold: boolean,
+  ): CreatedInvoice {
     if (typeof req.amountMsat !== 'bigint' || req.amountMsat <= 0n) {
       throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, '"amountMsat" must be a positive bigint', {
         data: { parameter: 'amountMsat' },
       });
     }
     if (this.#invoices.has(paymentHash)) {
-      throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'an invoice with this payment hash exists', { reason: 'duplicate' });
+      throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'an invoice with this payment hash exists', {
+        reason: 'duplicate',
+      });
     }
     const expirySeconds = req.expirySeconds ?? 600;
     const timestamp = this.#now();
@@ -169,7 +185,12 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
 
   #status(e: Entry): InvoiceStatus {
     if (e.state === 'open' && this.#now() >= e.expiresAt) this.#transition(e, 'expired');
-    const s: InvoiceStatus = { paymentHash: e.paymentHash, state: e.state, amountMsat: e.amountMsat, paymentRequest: e.paymentRequest };
+    const s: InvoiceStatus = {
+      paymentHash: e.paymentHash,
+      state: e.state,
+      amountMsat: e.amountMsat,
+      paymentRequest: e.paymentRequest,
+    };
     if (e.state === 'settled' && e.preimage) s.preimage = e.preimage;
     if (e.settledAt !== undefined) s.settledAt = e.settledAt;
     if (e.amountPaidMsat !== undefined) s.amountPaidMsat = e.amountPaidMsat;
@@ -195,7 +216,12 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     return this.#waitUntil(this.#get(paymentHash), (s) => s !== 'open', opts, 60_000);
   }
 
-  #waitUntil(e: Entry, done: (s: InvoiceStatus['state']) => boolean, opts: CallOptions, fallbackMs: number): Promise<InvoiceStatus> {
+  #waitUntil(
+    e: Entry,
+    done: (s: InvoiceStatus['state']) => boolean,
+    opts: CallOptions,
+    fallbackMs: number,
+  ): Promise<InvoiceStatus> {
     const first = this.#status(e);
     if (done(first.state)) return Promise.resolve(first);
     const d = deadline(opts, fallbackMs);
@@ -215,7 +241,13 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
       };
       const onAbort = () => {
         finish();
-        reject(lnError(ErrorCodes.LN_TIMEOUT, 'dev', d.timedOut ? `invoice still open after ${d.ms} ms` : 'aborted'));
+        reject(
+          lnError(
+            ErrorCodes.LN_TIMEOUT,
+            'dev',
+            d.timedOut ? `invoice still open after ${d.ms} ms` : 'aborted',
+          ),
+        );
       };
       e.waiters.add(check);
       d.signal.addEventListener('abort', onAbort, { once: true });
@@ -226,7 +258,9 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     const pre = fromHex(checkHash(preimage, 'preimage'), 'preimage');
     const e = this.#get(toHex(sha256(pre)));
     if (e.state !== 'accepted') {
-      throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', `cannot settle an invoice that is ${e.state}`, { reason: e.state });
+      throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', `cannot settle an invoice that is ${e.state}`, {
+        reason: e.state,
+      });
     }
     e.preimage = toHex(pre);
     e.settledAt = this.#now();
@@ -235,7 +269,8 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
 
   async cancelHoldInvoice(paymentHash: string): Promise<void> {
     const e = this.#get(paymentHash);
-    if (e.state === 'settled') throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'cannot cancel a settled invoice');
+    if (e.state === 'settled')
+      throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'cannot cancel a settled invoice');
     this.#transition(e, 'canceled');
   }
 
@@ -250,20 +285,31 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     if (!target) throw lnError(ErrorCodes.LN_NO_ROUTE, 'dev', 'the dev node can only pay dev node invoices');
     const amount = inv.amountMsat ?? opts.amountMsat;
     if (amount === undefined) {
-      throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'zero-amount invoice needs amountMsat', { reason: 'no amount' });
+      throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'zero-amount invoice needs amountMsat', {
+        reason: 'no amount',
+      });
     }
     return target.#receive(inv.paymentHash, amount, this, opts);
   }
 
-  async #receive(paymentHash: string, amount: bigint, payer: DevNode, opts: PayOptions): Promise<PaymentResult> {
+  async #receive(
+    paymentHash: string,
+    amount: bigint,
+    payer: DevNode,
+    opts: PayOptions,
+  ): Promise<PaymentResult> {
     const e = this.#invoices.get(paymentHash);
     if (!e) throw lnError(ErrorCodes.LN_NO_ROUTE, 'dev', 'unknown invoice');
     const st = this.#status(e).state;
-    if (st === 'settled' || st === 'accepted') throw lnError(ErrorCodes.LN_ALREADY_PAID, 'dev', 'invoice already paid');
+    if (st === 'settled' || st === 'accepted')
+      throw lnError(ErrorCodes.LN_ALREADY_PAID, 'dev', 'invoice already paid');
     if (st === 'expired') throw lnError(ErrorCodes.LN_INVOICE_EXPIRED, 'dev', 'invoice expired');
-    if (st === 'canceled') throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'invoice canceled', { reason: 'canceled' });
-    if (amount < e.amountMsat) throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'amount below the invoice', { reason: 'amount' });
-    if (payer.#balance < amount) throw lnError(ErrorCodes.LN_INSUFFICIENT_BALANCE, 'dev', 'dev wallet balance too low');
+    if (st === 'canceled')
+      throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'invoice canceled', { reason: 'canceled' });
+    if (amount < e.amountMsat)
+      throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'amount below the invoice', { reason: 'amount' });
+    if (payer.#balance < amount)
+      throw lnError(ErrorCodes.LN_INSUFFICIENT_BALANCE, 'dev', 'dev wallet balance too low');
     payer.#balance -= amount;
     e.amountPaidMsat = amount;
     if (!e.hold) {
@@ -271,10 +317,12 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
       this.#transition(e, 'settled');
     } else {
       this.#transition(e, 'accepted');
-      const final = await this.#waitUntil(e, (s) => s === 'settled' || s === 'canceled', opts, 120_000).catch((err) => {
-        payer.#balance += amount;
-        throw err;
-      });
+      const final = await this.#waitUntil(e, (s) => s === 'settled' || s === 'canceled', opts, 120_000).catch(
+        (err) => {
+          payer.#balance += amount;
+          throw err;
+        },
+      );
       if (final.state === 'canceled') {
         payer.#balance += amount;
         throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'hold invoice canceled', { reason: 'canceled' });

@@ -46,7 +46,13 @@ export function deadline(opts: CallOptions | undefined, fallbackMs = DEFAULT_TIM
 }
 
 /** A typed Lightning error whose message says where it came from. */
-export function lnError(code: ErrorCode, backend: string, message: string, data: Record<string, unknown> = {}, cause?: unknown) {
+export function lnError(
+  code: ErrorCode,
+  backend: string,
+  message: string,
+  data: Record<string, unknown> = {},
+  cause?: unknown,
+) {
   return new FareboxError(code, `${backend}: ${message}`, { data: { backend, ...data }, cause });
 }
 
@@ -74,7 +80,8 @@ export async function readCapped(res: Response, backend: string): Promise<string
   const len = Number(res.headers.get('content-length') ?? 0);
   if (len > MAX_RESPONSE_BYTES) throw lnError(ErrorCodes.LN_BAD_RESPONSE, backend, 'response too large');
   const text = await res.text();
-  if (text.length > MAX_RESPONSE_BYTES) throw lnError(ErrorCodes.LN_BAD_RESPONSE, backend, 'response too large');
+  if (text.length > MAX_RESPONSE_BYTES)
+    throw lnError(ErrorCodes.LN_BAD_RESPONSE, backend, 'response too large');
   return text;
 }
 
@@ -82,7 +89,10 @@ export async function readCapped(res: Response, backend: string): Promise<string
  * Sends a JSON request and parses a JSON answer, mapping every failure to a typed error.
  * Returns `{ status, body }`; non-2xx statuses throw unless listed in `allowStatus`.
  */
-export async function requestJson<T = unknown>(url: string, req: JsonRequest): Promise<{ status: number; body: T }> {
+export async function requestJson<T = unknown>(
+  url: string,
+  req: JsonRequest,
+): Promise<{ status: number; body: T }> {
   const method = req.method ?? (req.body === undefined ? 'GET' : 'POST');
   const d = deadline(req);
   const at = where(method, url);
@@ -98,7 +108,8 @@ export async function requestJson<T = unknown>(url: string, req: JsonRequest): P
   } catch (e) {
     d.done();
     if (d.timedOut) throw lnError(ErrorCodes.LN_TIMEOUT, req.backend, `${at} timed out after ${d.ms} ms`);
-    if (req.signal?.aborted) throw lnError(ErrorCodes.LN_TIMEOUT, req.backend, `${at} aborted`, {}, req.signal.reason);
+    if (req.signal?.aborted)
+      throw lnError(ErrorCodes.LN_TIMEOUT, req.backend, `${at} aborted`, {}, req.signal.reason);
     throw lnError(ErrorCodes.LN_UNREACHABLE, req.backend, `${at} failed: ${causeText(e)}`, {}, e);
   }
   let text: string;
@@ -116,16 +127,29 @@ export async function requestJson<T = unknown>(url: string, req: JsonRequest): P
   if (!ok && !allowed) {
     const detail = errorDetail(text);
     if (res.status === 401 || res.status === 403) {
-      throw lnError(ErrorCodes.LN_UNAUTHORIZED, req.backend, `${at}: ${res.status} unauthorized`, { status: res.status, detail });
+      throw lnError(ErrorCodes.LN_UNAUTHORIZED, req.backend, `${at}: ${res.status} unauthorized`, {
+        status: res.status,
+        detail,
+      });
     }
-    if (res.status === 404) throw lnError(ErrorCodes.LN_NOT_FOUND, req.backend, `${at}: 404`, { status: 404, detail });
-    throw lnError(ErrorCodes.LN_BAD_RESPONSE, req.backend, `${at}: HTTP ${res.status}`, { status: res.status, detail });
+    if (res.status === 404)
+      throw lnError(ErrorCodes.LN_NOT_FOUND, req.backend, `${at}: 404`, { status: 404, detail });
+    throw lnError(ErrorCodes.LN_BAD_RESPONSE, req.backend, `${at}: HTTP ${res.status}`, {
+      status: res.status,
+      detail,
+    });
   }
   let body: T;
   try {
     body = (text === '' ? {} : JSON.parse(text)) as T;
   } catch (e) {
-    throw lnError(ErrorCodes.LN_BAD_RESPONSE, req.backend, `${at}: answer is not JSON (HTTP ${res.status})`, { status: res.status }, e);
+    throw lnError(
+      ErrorCodes.LN_BAD_RESPONSE,
+      req.backend,
+      `${at}: answer is not JSON (HTTP ${res.status})`,
+      { status: res.status },
+      e,
+    );
   }
   return { status: res.status, body };
 }

@@ -5,8 +5,11 @@
  *
  * @module
  */
+export * from './blink.js';
+export * from './cln.js';
 export * from './connection.js';
 export * from './dev-node.js';
+export * from './dev-node-remote.js';
 export {
   DEFAULT_TIMEOUT_MS,
   deadline,
@@ -15,5 +18,5 @@ export {
   pollInvoice,
   requestJson,
 } from './http.js';
+export * from './phoenixd.js';
 export * from './types.js';
-export * from './dev-node-remote.js';

@@ -130,7 +130,10 @@ export interface Payer {
    * Looks up an outgoing payment by hash (optional): lets a client that crashed while paying
    * recover the preimage instead of paying twice.
    */
-  lookupPayment?(paymentHash: string, opts?: CallOptions): Promise<{ state: 'pending' | 'succeeded' | 'failed'; preimage?: string }>;
+  lookupPayment?(
+    paymentHash: string,
+    opts?: CallOptions,
+  ): Promise<{ state: 'pending' | 'succeeded' | 'failed'; preimage?: string }>;
   /** The network the wallet pays on, when known (a client refuses invoices for another). */
   network?: Network;
 }

@@ -89,7 +89,9 @@ describe('dev node', () => {
   });
 
   it('refuses to start in production unless explicitly allowed, and says it is not real money', async () => {
-    expect(() => new DevNode({ production: true })).toThrow(expect.objectContaining({ code: 'LN_DEV_IN_PRODUCTION' }));
+    expect(() => new DevNode({ production: true })).toThrow(
+      expect.objectContaining({ code: 'LN_DEV_IN_PRODUCTION' }),
+    );
     const node = new DevNode({ production: true, allowInProduction: true });
     expect(node.notice).toBe('dev node: no real money');
     expect(await node.getInfo()).toMatchObject({ backend: 'dev', dev: true, network: 'regtest' });

@@ -127,7 +127,8 @@ export class Paywall {
 
   /** Finds the route of a request (for adapters and discovery). */
   match(req: Request): { route: CompiledRoute; params: Record<string, string> } | undefined {
-    return findRoute(this.routes, req.method, new URL(req.url).pathname);
+    const u = new URL(req.url);
+    return findRoute(this.routes, req.method, u.pathname, u.host);
   }
 
   /**
@@ -182,7 +183,7 @@ export class Paywall {
       const wk = await this.#wellKnown(req, url);
       if (wk) return this.#respond(req, wk);
     }
-    const found = findRoute(this.routes, req.method, url.pathname);
+    const found = findRoute(this.routes, req.method, url.pathname, url.host);
     const noop = async () => {};
     if (!found) return { type: 'pass', request: req, settle: noop };
     const { route, params } = found;

@@ -7,6 +7,7 @@ export * from './client-ip.js';
 export * from './cors.js';
 export * from './discovery.js';
 export { Paywall } from './engine.js';
+export * from './page.js';
 export * from './responses.js';
 export * from './routes.js';
 export * from './store/memory.js';

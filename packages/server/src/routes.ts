@@ -15,7 +15,7 @@ export interface CompiledRoute {
   key: string;
   method: string;
   service: string;
-  match(path: string): Record<string, string> | undefined;
+  match(path: string, host?: string): Record<string, string> | undefined;
 }
 
 const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -51,7 +51,24 @@ export function compileRoute(r: RouteConfig, i: number): CompiledRoute {
     key: `${method} ${r.path}`,
     method,
     service,
-    match(path: string) {
+    match(path: string, host?: string) {
+      if (r.hosts && r.hosts.length > 0) {
+        const h = (host ?? '').toLowerCase();
+        const bare = h.replace(/:\d+$/, '');
+        if (
+          !r.hosts.some((x) =>
+            typeof x === 'string'
+              ? x.toLowerCase() === h || x.toLowerCase() === bare
+              : x.test(h) || x.test(bare),
+          )
+        ) {
+          return undefined;
+        }
+      }
+      if (r.pathRegExp) {
+        const m = r.pathRegExp.exec(path);
+        return m ? { ...(m.groups ?? {}) } : undefined;
+      }
       const parts = path.split('/').slice(1);
       if (rest ? parts.length < fixed.length : parts.length !== fixed.length) return undefined;
       const params: Record<string, string> = {};
@@ -78,11 +95,12 @@ export function findRoute(
   routes: readonly CompiledRoute[],
   method: string,
   path: string,
+  host?: string,
 ): { route: CompiledRoute; params: Record<string, string> } | undefined {
   const m = method.toUpperCase();
   for (const route of routes) {
     if (route.method !== '*' && route.method !== m && !(m === 'HEAD' && route.method === 'GET')) continue;
-    const params = route.match(path);
+    const params = route.match(path, host);
     if (params) return { route, params };
   }
   return undefined;

@@ -35,8 +35,12 @@ export type RequestValidator = (
 export interface RouteConfig {
   /** HTTP method, or `*` (default `*`). */
   method?: string;
-  /** Path pattern: `/api/music`, `/files/:id`, `/v1/*`. */
+  /** Path pattern: `/api/music`, `/files/:id`, `/v1/*` (with `pathRegExp`, only a label for discovery). */
   path: string;
+  /** Match the path with a regular expression instead of the pattern (Aperture's `pathregexp`). */
+  pathRegExp?: RegExp;
+  /** Only requests for these hosts match (exact names, or regular expressions like Aperture's `hostregexp`). */
+  hosts?: (string | RegExp)[];
   /** The price; 0 or `free: true` means no payment. */
   price?: Price;
   free?: boolean;

@@ -1,0 +1,333 @@
+/**
+ * Phoenixd, ACINQ's headless Lightning node, through its HTTP API
+ * (https://phoenix.acinq.co/server/api; routes in `src/commonMain/kotlin/fr/acinq/phoenixd/Api.kt`,
+ * JSON shapes in `.../json/JsonSerializers.kt` of ACINQ/phoenixd).
+ *
+ * HTTP Basic auth with an empty user and the `http-password` from `phoenix.conf` (the
+ * limited-access password can create and look up invoices but not pay). POST bodies are
+ * form-encoded. Amounts are whole satoshis, so msat amounts that are not whole sats are
+ * refused with INVALID_ARGUMENT rather than rounded.
+ *
+ * Phoenixd pushes `payment_received` events on a websocket; `waitForInvoice` polls instead,
+ * which works in every runtime (a browser WebSocket cannot send Basic auth).
+ *
+ * @module
+ */
+import {
+  decodeInvoice,
+  ErrorCodes,
+  FareboxError,
+  fromHex,
+  invalidArgument,
+  isHex,
+  sha256,
+  toBase64,
+  toHex,
+  utf8,
+} from '@farebox/core';
+import { DEFAULT_TIMEOUT_MS, type FetchLike, lnError, pollInvoice, requestJson } from './http.js';
+import type {
+  CallOptions,
+  CreatedInvoice,
+  CreateInvoiceRequest,
+  InvoiceIssuer,
+  InvoiceStatus,
+  Network,
+  NodeInfo,
+  Payer,
+  PaymentResult,
+  PayOptions,
+} from './types.js';
+
+const BACKEND = 'phoenixd';
+
+/**
+ * Longest `description` phoenixd accepts (Api.kt, `createinvoice`); longer memos are refused.
+ *
+ * @example
+ * ```ts
+ * import { PHOENIXD_MAX_DESCRIPTION } from '@farebox/lightning';
+ * const memo = 'x'.repeat(200).slice(0, PHOENIXD_MAX_DESCRIPTION);
+ * ```
+ */
+export const PHOENIXD_MAX_DESCRIPTION = 128;
+
+/** Options for {@link Phoenixd}. */
+export interface PhoenixdOptions {
+  /** Phoenixd's base URL, e.g. `http://127.0.0.1:9740`. */
+  url: string;
+  /** `http-password` (pays) or `http-password-limited-access` (invoices only) from `phoenix.conf`. */
+  password: string;
+  /** `fetch` to use (default: the global one). */
+  fetch?: FetchLike;
+  /** Default timeout of a call, ms (default 15 s; paying defaults to 60 s). */
+  timeoutMs?: number;
+  /**
+   * Sent as `externalId` with every invoice, so farebox's invoices can be listed with
+   * `GET /payments/incoming?externalId=…`. Not sent by default.
+   */
+  externalId?: string;
+}
+
+/** `FinalFailure` and part-failure texts of lightning-kmp that mean "no way to the payee". */
+const NO_ROUTE = [
+  'recipient was offline or did not have enough liquidity',
+  'recipient node is offline or unreachable',
+  'liquidity issue at the recipient node',
+  'a node in the route had a temporary failure',
+  'payment could not be sent through existing channels',
+  'channel is not connected yet',
+  'channel creation is in progress',
+  'channel closing is in progress',
+];
+
+function bad(message: string, data: Record<string, unknown> = {}): FareboxError {
+  return lnError(ErrorCodes.LN_BAD_RESPONSE, BACKEND, message, data);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function count(v: unknown, field: string): bigint {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  throw bad(`"${field}" is not a non-negative integer`, { field });
+}
+
+function hash32(v: unknown, field: string): string {
+  if (typeof v !== 'string' || !isHex(v, 32)) throw bad(`"${field}" is not 32 bytes of hex`, { field });
+  return v.toLowerCase();
+}
+
+function checkHash(hash: string): string {
+  if (typeof hash !== 'string' || !isHex(hash, 32)) invalidArgument('paymentHash', '64 hex digits');
+  return hash.toLowerCase();
+}
+
+/** msat → whole sats, or INVALID_ARGUMENT: phoenixd's API has no msat precision. */
+function wholeSats(v: bigint, name: string): string {
+  if (typeof v !== 'bigint' || v <= 0n) invalidArgument(name, 'a positive bigint');
+  if (v % 1000n !== 0n) invalidArgument(name, 'whole sats (a multiple of 1000 msat): phoenixd takes sats');
+  return (v / 1000n).toString();
+}
+
+function network(chain: unknown): Network | undefined {
+  if (chain === 'mainnet' || chain === 'signet' || chain === 'regtest') return chain;
+  if (typeof chain === 'string' && chain.startsWith('testnet')) return 'testnet';
+  return undefined;
+}
+
+/** Replaces the secret wherever an error could carry it. */
+function withoutSecret(e: unknown, secret: string): unknown {
+  if (!(e instanceof FareboxError) || secret === '') return e;
+  const causeMessage = e.cause instanceof Error ? e.cause.message : '';
+  const dataText = JSON.stringify(e.data, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  if (!e.message.includes(secret) && !dataText.includes(secret) && !causeMessage.includes(secret)) return e;
+  const clean = (s: string) => s.split(secret).join('***');
+  const cause = causeMessage.includes(secret) ? new Error(clean(causeMessage)) : e.cause;
+  return new FareboxError(e.code, clean(e.message), { data: JSON.parse(clean(dataText)), cause });
+}
+
+/**
+ * A Phoenixd node: invoices (`/createinvoice`, `/payments/incoming/{paymentHash}`) and
+ * payments (`/payinvoice`), balance (`/getbalance`) and node info (`/getinfo`).
+ *
+ * @example
+ * ```ts
+ * import { Phoenixd, sats } from '@farebox/lightning';
+ * const phoenix = new Phoenixd({ url: 'http://127.0.0.1:9740', password: 'http-password from phoenix.conf' });
+ * const inv = await phoenix.createInvoice({ amountMsat: sats(21), memo: 'one API call' });
+ * const status = await phoenix.waitForInvoice(inv.paymentHash, { timeoutMs: 60_000 });
+ * ```
+ */
+export class Phoenixd implements InvoiceIssuer, Payer {
+  readonly backend = BACKEND;
+  readonly url: string;
+  readonly #password: string;
+  readonly #auth: string;
+  readonly #fetch: FetchLike | undefined;
+  readonly #timeoutMs: number;
+  readonly #externalId: string | undefined;
+
+  constructor(opts: PhoenixdOptions) {
+    if (!opts || typeof opts.url !== 'string' || !/^https?:\/\//.test(opts.url)) {
+      invalidArgument('url', 'an http(s) URL');
+    }
+    if (typeof opts.password !== 'string' || opts.password === '')
+      invalidArgument('password', 'a non-empty string');
+    if (opts.externalId !== undefined && typeof opts.externalId !== 'string')
+      invalidArgument('externalId', 'a string');
+    this.url = opts.url.replace(/\/+$/, '');
+    this.#password = opts.password;
+    // Basic auth, empty user name (Api.kt checks only the password).
+    this.#auth = `Basic ${toBase64(utf8(`:${opts.password}`))}`;
+    this.#fetch = opts.fetch;
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#externalId = opts.externalId;
+  }
+
+  async #call(path: string, form: Record<string, string> | undefined, opts: CallOptions | undefined) {
+    const headers: Record<string, string> = { authorization: this.#auth };
+    if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+    try {
+      const res = await requestJson(`${this.url}${path}`, {
+        backend: BACKEND,
+        method: form ? 'POST' : 'GET',
+        headers,
+        body: form ? new URLSearchParams(form).toString() : undefined,
+        fetch: this.#fetch,
+        signal: opts?.signal,
+        timeoutMs: opts?.timeoutMs ?? this.#timeoutMs,
+      });
+      if (!isObject(res.body)) throw bad(`${path}: answer is not a JSON object`);
+      return res.body;
+    } catch (e) {
+      // The password, and its Basic form in case a proxy echoes the header.
+      throw withoutSecret(withoutSecret(e, this.#password), this.#auth.slice('Basic '.length));
+    }
+  }
+
+  async getInfo(opts?: CallOptions): Promise<NodeInfo> {
+    const r = await this.#call('/getinfo', undefined, opts);
+    const info: NodeInfo = { backend: BACKEND };
+    const net = network(r.chain);
+    if (net) info.network = net;
+    if (typeof r.nodeId === 'string') info.pubkey = r.nodeId;
+    if (typeof r.blockHeight === 'number') info.blockHeight = r.blockHeight;
+    return info;
+  }
+
+  async createInvoice(req: CreateInvoiceRequest, opts?: CallOptions): Promise<CreatedInvoice> {
+    const form: Record<string, string> = { amountSat: wholeSats(req?.amountMsat, 'amountMsat') };
+    if (req.descriptionHash !== undefined) {
+      if (typeof req.descriptionHash !== 'string' || !isHex(req.descriptionHash, 32)) {
+        invalidArgument('descriptionHash', '64 hex digits');
+      }
+      form.descriptionHash = req.descriptionHash.toLowerCase();
+    } else {
+      const memo = req.memo ?? '';
+      if (typeof memo !== 'string' || memo.length > PHOENIXD_MAX_DESCRIPTION) {
+        invalidArgument('memo', `a string of at most ${PHOENIXD_MAX_DESCRIPTION} characters for phoenixd`);
+      }
+      form.description = memo;
+    }
+    const expiry = req.expirySeconds ?? 600;
+    if (!Number.isSafeInteger(expiry) || expiry <= 0) invalidArgument('expirySeconds', 'a positive integer');
+    form.expirySeconds = String(expiry);
+    if (this.#externalId !== undefined) form.externalId = this.#externalId;
+    const r = await this.#call('/createinvoice', form, opts);
+    if (typeof r.serialized !== 'string')
+      throw bad('createinvoice: no "serialized" invoice', { field: 'serialized' });
+    const paymentHash = hash32(r.paymentHash, 'paymentHash');
+    let decoded: ReturnType<typeof decodeInvoice>;
+    try {
+      decoded = decodeInvoice(r.serialized);
+    } catch (e) {
+      throw lnError(
+        ErrorCodes.LN_BAD_RESPONSE,
+        BACKEND,
+        'createinvoice: "serialized" does not decode',
+        {},
+        e,
+      );
+    }
+    if (decoded.paymentHash !== paymentHash)
+      throw bad('createinvoice: "serialized" does not carry "paymentHash"');
+    return {
+      paymentRequest: r.serialized,
+      paymentHash,
+      amountMsat: req.amountMsat,
+      expiresAt: decoded.expiresAt,
+    };
+  }
+
+  /**
+   * `GET /payments/incoming/{paymentHash}`. `amountPaidMsat` is what the payer sent:
+   * phoenixd's `receivedSat` plus the `fees` (msat) it deducted, such as liquidity fees.
+   */
+  async lookupInvoice(paymentHash: string, opts?: CallOptions): Promise<InvoiceStatus> {
+    const hash = checkHash(paymentHash);
+    const r = await this.#call(`/payments/incoming/${hash}`, undefined, opts);
+    hash32(r.paymentHash, 'paymentHash');
+    if (typeof r.isPaid !== 'boolean') throw bad('incoming payment has no "isPaid"', { field: 'isPaid' });
+    const state = r.isPaid ? 'settled' : r.isExpired === true ? 'expired' : 'open';
+    const s: InvoiceStatus = { paymentHash: hash, state };
+    if (r.requestedSat !== undefined && r.requestedSat !== null)
+      s.amountMsat = count(r.requestedSat, 'requestedSat') * 1000n;
+    if (typeof r.invoice === 'string') s.paymentRequest = r.invoice;
+    if (r.isPaid) {
+      // Phoenixd knows the preimage of every invoice it made; it is proof of payment only once paid.
+      s.preimage = hash32(r.preimage, 'preimage');
+      s.amountPaidMsat =
+        count(r.receivedSat, 'receivedSat') * 1000n + (r.fees === undefined ? 0n : count(r.fees, 'fees'));
+      if (typeof r.completedAt === 'number') s.settledAt = Math.floor(r.completedAt / 1000);
+    }
+    return s;
+  }
+
+  /** Polls {@link Phoenixd.lookupInvoice} (every `pollIntervalMs`, default 500 ms) until the invoice leaves `open`. */
+  waitForInvoice(
+    paymentHash: string,
+    opts: CallOptions & { pollIntervalMs?: number } = {},
+  ): Promise<InvoiceStatus> {
+    const hash = checkHash(paymentHash);
+    return pollInvoice(BACKEND, (signal) => this.lookupInvoice(hash, { signal }), opts);
+  }
+
+  /**
+   * `POST /payinvoice`. Phoenixd pays through its trampoline LSP at a fee it sets, so
+   * `maxFeeMsat` is not enforced; `routingFeeSat` is reported in whole sats. Phoenixd does not
+   * check expiry before sending, so expired invoices are refused here (LN_INVOICE_EXPIRED).
+   */
+  async payInvoice(paymentRequest: string, opts: PayOptions = {}): Promise<PaymentResult> {
+    const inv = decodeInvoice(paymentRequest);
+    if (Math.floor(Date.now() / 1000) >= inv.expiresAt) {
+      throw lnError(ErrorCodes.LN_INVOICE_EXPIRED, BACKEND, 'invoice expired', { expiresAt: inv.expiresAt });
+    }
+    const form: Record<string, string> = { invoice: paymentRequest };
+    let amount = inv.amountMsat;
+    if (amount === undefined) {
+      if (opts.amountMsat === undefined) invalidArgument('amountMsat', 'set for a zero-amount invoice');
+      // Only for zero-amount invoices: phoenixd's amountSat overrides the invoice's amount.
+      form.amountSat = wholeSats(opts.amountMsat, 'amountMsat');
+      amount = opts.amountMsat;
+    }
+    const call: CallOptions = { timeoutMs: opts.timeoutMs ?? Math.max(this.#timeoutMs, 60_000) };
+    if (opts.signal) call.signal = opts.signal;
+    const r = await this.#call('/payinvoice', form, call);
+    if (typeof r.paymentPreimage !== 'string') {
+      // PaymentFailed: { paymentHash, reason } with lightning-kmp's failure text.
+      const reason = typeof r.reason === 'string' ? r.reason.slice(0, 300) : 'unknown';
+      throw failure(reason, inv.expiresAt);
+    }
+    const preimage = hash32(r.paymentPreimage, 'paymentPreimage');
+    if (toHex(sha256(fromHex(preimage))) !== inv.paymentHash)
+      throw bad('the preimage does not match the payment hash');
+    const feeMsat = r.routingFeeSat === undefined ? 0n : count(r.routingFeeSat, 'routingFeeSat') * 1000n;
+    return { preimage, paymentHash: inv.paymentHash, amountMsat: amount, feeMsat };
+  }
+
+  /** `balanceSat` of `GET /getbalance` (fee credit is not spendable and is left out). */
+  async getBalance(opts?: CallOptions): Promise<{ balanceMsat: bigint }> {
+    const r = await this.#call('/getbalance', undefined, opts);
+    return { balanceMsat: count(r.balanceSat, 'balanceSat') * 1000n };
+  }
+}
+
+/** Maps a `PaymentFailed.reason` (lightning-kmp `FinalFailure` / part failure texts). */
+function failure(reason: string, expiresAt: number): FareboxError {
+  const data = { reason };
+  const text = reason.toLowerCase();
+  if (text.includes('already been paid'))
+    return lnError(ErrorCodes.LN_ALREADY_PAID, BACKEND, 'invoice already paid', data);
+  if (text.includes('not enough funds')) {
+    return lnError(ErrorCodes.LN_INSUFFICIENT_BALANCE, BACKEND, 'not enough funds', data);
+  }
+  if (NO_ROUTE.some((t) => text.includes(t)))
+    return lnError(ErrorCodes.LN_NO_ROUTE, BACKEND, 'no route to the payee', data);
+  // A payee rejects an HTLC for an invoice that expired while the payment was under way.
+  if (text.includes('rejected the payment') && Math.floor(Date.now() / 1000) >= expiresAt) {
+    return lnError(ErrorCodes.LN_INVOICE_EXPIRED, BACKEND, 'invoice expired', data);
+  }
+  return lnError(ErrorCodes.LN_PAYMENT_FAILED, BACKEND, 'payment failed', data);
+}

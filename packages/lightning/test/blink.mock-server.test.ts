@@ -1,0 +1,248 @@
+/**
+ * Blink against a local server reproducing its GraphQL API as blinkbitcoin/blink (commit
+ * 977c6647) publishes it: the types, inputs and fields of
+ * `core/api/src/graphql/public/schema.graphql` (every query the adapter sends is parsed and
+ * validated against them, and answered with exactly the selected fields), the resolvers in
+ * `core/api/src/graphql/public/root/`, the error codes and messages of
+ * `core/api/src/graphql/{error.ts,error-map.ts}`, and the gateway's 401 for an unknown
+ * `X-API-KEY` (Ory Oathkeeper, `dev/config/ory/oathkeeper_rules.yaml`). Guide:
+ * https://dev.blink.sv. See `support/mock-blink.ts`.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeInvoice, type FareboxError, fromHex, sha256, toHex } from '@farebox/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BLINK_QUERIES, Blink } from '../src/blink.js';
+import { sats } from '../src/types.js';
+import { MockBlink } from './support/mock-blink.js';
+
+const KEY = 'blink_7xQm2pLr9VtKc4Wn8Hs3Df6Gj1Bz5Ya0Ue2Io4Py7Ta9Rk3Mv';
+const READ_ONLY = 'blink_readonly_Z8c1X7v2B6n3M5q4W9e0R2t6Y1u3I5o7P9a';
+
+async function failure(p: Promise<unknown>): Promise<FareboxError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as FareboxError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function expectNoSecret(e: FareboxError, secret: string): void {
+  expect(e.message).not.toContain(secret);
+  expect(JSON.stringify(e.data)).not.toContain(secret);
+  expect(String((e.cause as Error | undefined)?.message ?? '')).not.toContain(secret);
+}
+
+async function closedPort(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}/graphql`;
+}
+
+function sent(mock: MockBlink, at = -1): { query: string; variables: Record<string, unknown> } {
+  return JSON.parse(mock.requests.at(at)!.body);
+}
+
+describe('Blink GraphQL (local server reproducing its documented API)', () => {
+  let mock: MockBlink;
+  let blink: Blink;
+
+  beforeEach(async () => {
+    mock = await MockBlink.start({ [KEY]: ['READ', 'RECEIVE', 'WRITE'], [READ_ONLY]: ['READ'] });
+    blink = new Blink({ url: mock.url, apiKey: KEY, walletId: mock.btcWalletId, timeoutMs: 5000 });
+  });
+  afterEach(() => mock.close());
+
+  it('creates an invoice with lnInvoiceCreate: POST /graphql, X-API-KEY, JSON {query, variables}', async () => {
+    const inv = await blink.createInvoice({ amountMsat: sats(21), memo: 'one joke', expirySeconds: 300 });
+    const req = mock.requests.at(-1)!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/graphql');
+    expect(req.headers['x-api-key']).toBe(KEY);
+    expect(req.headers['content-type']).toBe('application/json');
+    const body = sent(mock);
+    expect(body.query).toBe(BLINK_QUERIES.lnInvoiceCreate);
+    expect(body.variables).toEqual({
+      input: { walletId: mock.btcWalletId, amount: 21, memo: 'one joke', expiresIn: 5 },
+    });
+    const decoded = decodeInvoice(inv.paymentRequest);
+    expect(decoded.payee).toBe(mock.nodeId);
+    expect(decoded.amountMsat).toBe(21_000n);
+    expect(decoded.description).toBe('one joke');
+    expect(inv).toMatchObject({
+      paymentHash: decoded.paymentHash,
+      amountMsat: 21_000n,
+      expiresAt: decoded.timestamp + 300,
+    });
+  });
+
+  it('finds the BTC wallet with me.defaultAccount.wallets when no wallet id is given', async () => {
+    const auto = new Blink({ url: mock.url, apiKey: KEY });
+    await auto.createInvoice({ amountMsat: sats(1), expirySeconds: 61 });
+    expect(sent(mock, -2).query).toBe(BLINK_QUERIES.wallets);
+    expect(sent(mock).variables.input).toMatchObject({ walletId: mock.btcWalletId, expiresIn: 2 });
+    await auto.createInvoice({ amountMsat: sats(1) });
+    expect(mock.requests.filter((r) => JSON.parse(r.body).query === BLINK_QUERIES.wallets)).toHaveLength(1);
+  });
+
+  it('uses lnInvoiceCreateOnBehalfOfRecipient for a description hash; refuses msat that are not whole sats', async () => {
+    const hash = 'cd'.repeat(32);
+    const inv = await blink.createInvoice({ amountMsat: sats(3), descriptionHash: hash });
+    expect(sent(mock).variables.input).toEqual({
+      recipientWalletId: mock.btcWalletId,
+      amount: 3,
+      descriptionHash: hash,
+      expiresIn: 10,
+    });
+    expect(decodeInvoice(inv.paymentRequest).descriptionHash).toBe(hash);
+    const before = mock.requests.length;
+    const e = await failure(blink.createInvoice({ amountMsat: 1_500n }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(mock.requests.length).toBe(before);
+  });
+
+  it('looks an invoice up with lnInvoicePaymentStatusByHash: PENDING, then PAID with its preimage', async () => {
+    const inv = await blink.createInvoice({ amountMsat: sats(21) });
+    const open = await blink.lookupInvoice(inv.paymentHash);
+    expect(sent(mock)).toEqual({
+      query: BLINK_QUERIES.lnInvoicePaymentStatusByHash,
+      variables: { input: { paymentHash: inv.paymentHash } },
+    });
+    expect(open).toEqual({
+      paymentHash: inv.paymentHash,
+      state: 'open',
+      paymentRequest: inv.paymentRequest,
+      amountMsat: 21_000n,
+    });
+    mock.markPaid(inv.paymentHash);
+    const paid = await blink.lookupInvoice(inv.paymentHash);
+    expect(paid.state).toBe('settled');
+    expect(toHex(sha256(fromHex(paid.preimage!)))).toBe(inv.paymentHash);
+    const other = await blink.createInvoice({ amountMsat: sats(1) });
+    mock.expire(other.paymentHash);
+    expect((await blink.lookupInvoice(other.paymentHash)).state).toBe('expired');
+    const unknown = await failure(blink.lookupInvoice('ef'.repeat(32)));
+    expect(unknown.code).toBe('LN_NOT_FOUND');
+  });
+
+  it('waitForInvoice polls until the server marks the invoice paid', async () => {
+    const inv = await blink.createInvoice({ amountMsat: sats(5) });
+    const seen = mock.nextRequest('lnInvoicePaymentStatusByHash');
+    const waiting = blink.waitForInvoice(inv.paymentHash, { timeoutMs: 10_000, pollIntervalMs: 20 });
+    await seen;
+    mock.markPaid(inv.paymentHash);
+    const done = await waiting;
+    expect(done.state).toBe('settled');
+    expect(toHex(sha256(fromHex(done.preimage!)))).toBe(inv.paymentHash);
+    const other = await blink.createInvoice({ amountMsat: sats(1) });
+    expect(
+      (await failure(blink.waitForInvoice(other.paymentHash, { timeoutMs: 150, pollIntervalMs: 20 }))).code,
+    ).toBe('LN_TIMEOUT');
+  });
+
+  it('pays with lnInvoicePaymentSend: preimage from settlementVia, fee from settlementFee', async () => {
+    const remote = mock.remoteInvoice({ amountMsat: 50_000n, feeSat: 3 });
+    const paid = await blink.payInvoice(remote.paymentRequest);
+    const body = sent(mock);
+    expect(body.query).toBe(BLINK_QUERIES.lnInvoicePaymentSend);
+    expect(body.variables).toEqual({
+      input: { walletId: mock.btcWalletId, paymentRequest: remote.paymentRequest },
+    });
+    expect(mock.requests.at(-1)!.headers['x-api-key']).toBe(KEY);
+    expect(paid).toEqual({
+      preimage: remote.preimage,
+      paymentHash: remote.paymentHash,
+      amountMsat: 50_000n,
+      feeMsat: 3_000n,
+    });
+
+    const zero = mock.remoteInvoice({});
+    const z = await blink.payInvoice(zero.paymentRequest, { amountMsat: sats(8) });
+    expect(sent(mock).query).toBe(BLINK_QUERIES.lnNoAmountInvoicePaymentSend);
+    expect(sent(mock).variables.input).toMatchObject({ amount: 8 });
+    expect(z.amountMsat).toBe(8_000n);
+  });
+
+  it('with maxFeeMsat, probes the fee first and refuses a higher one', async () => {
+    const remote = mock.remoteInvoice({ amountMsat: 10_000n, feeSat: 5 });
+    const e = await failure(blink.payInvoice(remote.paymentRequest, { maxFeeMsat: 4_000n }));
+    expect(e.code).toBe('LN_NO_ROUTE');
+    expect(sent(mock).query).toBe(BLINK_QUERIES.lnInvoiceFeeProbe);
+    expect((await blink.payInvoice(remote.paymentRequest, { maxFeeMsat: 5_000n })).feeMsat).toBe(5_000n);
+  });
+
+  it('maps payment failures: no route, insufficient balance, already paid, expired', async () => {
+    const noRoute = await failure(
+      blink.payInvoice(mock.remoteInvoice({ amountMsat: 1_000n, reachable: false }).paymentRequest),
+    );
+    expect(noRoute.code).toBe('LN_NO_ROUTE');
+    expect(noRoute.data).toMatchObject({
+      graphqlCode: 'ROUTE_FINDING_ERROR',
+      reason: 'Unable to find a route for payment.',
+    });
+
+    const poor = await failure(
+      blink.payInvoice(
+        mock.remoteInvoice({ amountMsat: BigInt(mock.balanceSat + 1) * 1000n }).paymentRequest,
+      ),
+    );
+    expect(poor.code).toBe('LN_INSUFFICIENT_BALANCE');
+    expect(poor.data.graphqlCode).toBe('INSUFFICIENT_BALANCE');
+
+    const once = mock.remoteInvoice({ amountMsat: 1_000n });
+    await blink.payInvoice(once.paymentRequest);
+    expect((await failure(blink.payInvoice(once.paymentRequest))).code).toBe('LN_ALREADY_PAID');
+
+    const old = mock.remoteInvoice({
+      amountMsat: 1_000n,
+      timestamp: Math.floor(Date.now() / 1000) - 7200,
+      expirySeconds: 600,
+    });
+    const expired = await failure(blink.payInvoice(old.paymentRequest));
+    expect(expired.code).toBe('LN_INVOICE_EXPIRED');
+  });
+
+  it('reads node info (globals) and the BTC wallet balance (me)', async () => {
+    expect(await blink.getInfo()).toEqual({ backend: 'blink', network: 'regtest', pubkey: mock.nodeId });
+    expect(sent(mock).query).toBe(BLINK_QUERIES.globals);
+    mock.balanceSat = 4_321;
+    expect(await blink.getBalance()).toEqual({ balanceMsat: 4_321_000n });
+  });
+
+  it('an unknown API key is LN_UNAUTHORIZED (HTTP 401), so is a key without the scope; no error holds a key', async () => {
+    const wrong = 'blink_wrong_key_Q1w2E3r4T5y6U7i8O9p0';
+    const e = await failure(
+      new Blink({ url: mock.url, apiKey: wrong, walletId: mock.btcWalletId }).getBalance(),
+    );
+    expect(e.code).toBe('LN_UNAUTHORIZED');
+    expect(e.data).toMatchObject({ status: 401, detail: 'Access credentials are invalid' });
+    expectNoSecret(e, wrong);
+
+    const reader = new Blink({ url: mock.url, apiKey: READ_ONLY, walletId: mock.btcWalletId });
+    expect((await reader.getBalance()).balanceMsat).toBe(200_000_000n);
+    const refused = await failure(
+      reader.payInvoice(mock.remoteInvoice({ amountMsat: 1_000n }).paymentRequest),
+    );
+    expect(refused.code).toBe('LN_UNAUTHORIZED');
+    expect(refused.data.graphqlCode).toBe('NOT_AUTHORIZED');
+    expectNoSecret(refused, READ_ONLY);
+  });
+
+  it('HTML, HTTP 500 and a hanging server are LN_BAD_RESPONSE / LN_TIMEOUT; a closed port LN_UNREACHABLE', async () => {
+    mock.failure = 'html';
+    expect((await failure(blink.getInfo())).code).toBe('LN_BAD_RESPONSE');
+    mock.failure = 'http500';
+    const e500 = await failure(blink.getInfo());
+    expect(e500.code).toBe('LN_BAD_RESPONSE');
+    expect(e500.data.status).toBe(500);
+    mock.failure = 'hang';
+    const hung = await failure(blink.lookupInvoice('ab'.repeat(32), { timeoutMs: 150 }));
+    expect(hung.code).toBe('LN_TIMEOUT');
+    const unreachable = await failure(new Blink({ url: await closedPort(), apiKey: KEY }).getInfo());
+    expect(unreachable.code).toBe('LN_UNREACHABLE');
+    for (const err of [e500, hung, unreachable]) expectNoSecret(err, KEY);
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * ClnRest against a local server reproducing Core Lightning's clnrest API, built from
+ * ElementsProject/lightning (commit 090f4b0e): the REST transport of
+ * `plugins/rest-plugin/src/{handlers,shared,structs}.rs`, the RPC shapes of
+ * `doc/schemas/{invoice,listinvoices,waitinvoice,xpay,pay,getinfo,listfunds}.json`, the error
+ * codes of `common/jsonrpc_errors.h` and the messages of `plugins/xpay/xpay.c`,
+ * `plugins/askrene/child/explain_failure.c`, `lightningd/invoice.c` and `lightningd/runes.c`.
+ * See `support/mock-cln.ts`.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeInvoice, type FareboxError, fromHex, sha256, toHex } from '@farebox/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ClnRest } from '../src/cln.js';
+import { canHold, sats } from '../src/types.js';
+import { MockCln } from './support/mock-cln.js';
+
+const RUNE = 'tU-RLjMiDpY2U0o3W1oFowar36RFGpWloPbW9-RuZdo9MyZpZD0wMjRiZTVlOGU3NWYyY2RlNWMwOTQ3Y2FjMmQz';
+
+async function failure(p: Promise<unknown>): Promise<FareboxError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as FareboxError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function expectNoSecret(e: FareboxError, secret: string): void {
+  expect(e.message).not.toContain(secret);
+  expect(JSON.stringify(e.data)).not.toContain(secret);
+  expect(String((e.cause as Error | undefined)?.message ?? '')).not.toContain(secret);
+}
+
+async function closedPort(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+describe('ClnRest: Core Lightning clnrest (local server reproducing its documented API)', () => {
+  let mock: MockCln;
+  let cln: ClnRest;
+
+  beforeEach(async () => {
+    mock = await MockCln.start({ rune: RUNE });
+    cln = new ClnRest({ url: mock.url, rune: RUNE, timeoutMs: 5000 });
+  });
+  afterEach(() => mock.close());
+
+  it('creates an invoice with POST /v1/invoice, JSON params and the Rune header', async () => {
+    const inv = await cln.createInvoice({ amountMsat: 21_500n, memo: 'one joke', expirySeconds: 300 });
+    const req = mock.requests.at(-1)!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/v1/invoice');
+    expect(req.headers.rune).toBe(RUNE);
+    expect(req.headers['content-type']).toBe('application/json');
+    const params = JSON.parse(req.body);
+    expect(Object.keys(params).sort()).toEqual(['amount_msat', 'description', 'expiry', 'label']);
+    expect(params.amount_msat).toBe(21_500);
+    expect(params.description).toBe('one joke');
+    expect(params.expiry).toBe(300);
+    expect(params.label).toMatch(/^farebox-[0-9a-f]{32}$/);
+    const decoded = decodeInvoice(inv.paymentRequest);
+    expect(decoded.payee).toBe(mock.pubkey);
+    expect(decoded.amountMsat).toBe(21_500n);
+    expect(decoded.description).toBe('one joke');
+    expect(inv.paymentHash).toBe(decoded.paymentHash);
+    expect(inv.amountMsat).toBe(21_500n);
+    expect(inv.expiresAt).toBe(decoded.timestamp + 300);
+    expect(canHold(cln)).toBe(false);
+  });
+
+  it('uses deschashonly when the description hash is sha256(memo), and refuses a bare hash', async () => {
+    const memo = 'a long description of the resource';
+    const hash = toHex(sha256(new TextEncoder().encode(memo)));
+    const inv = await cln.createInvoice({ amountMsat: sats(1), memo, descriptionHash: hash });
+    expect(JSON.parse(mock.requests.at(-1)!.body).deschashonly).toBe(true);
+    expect(decodeInvoice(inv.paymentRequest).descriptionHash).toBe(hash);
+    const e = await failure(cln.createInvoice({ amountMsat: sats(1), descriptionHash: '00'.repeat(32) }));
+    expect(e.code).toBe('LN_UNSUPPORTED');
+  });
+
+  it('looks an invoice up with listinvoices: open, then paid with its preimage', async () => {
+    const inv = await cln.createInvoice({ amountMsat: sats(21) });
+    const open = await cln.lookupInvoice(inv.paymentHash);
+    expect(JSON.parse(mock.requests.at(-1)!.body)).toEqual({ payment_hash: inv.paymentHash });
+    expect(open).toMatchObject({ paymentHash: inv.paymentHash, state: 'open', amountMsat: 21_000n });
+    expect(open.preimage).toBeUndefined();
+    mock.markPaid(inv.paymentHash, 21_100n);
+    const paid = await cln.lookupInvoice(inv.paymentHash.toUpperCase());
+    expect(paid.state).toBe('settled');
+    expect(paid.amountPaidMsat).toBe(21_100n);
+    expect(toHex(sha256(fromHex(paid.preimage!)))).toBe(inv.paymentHash);
+    expect(paid.settledAt).toBeTypeOf('number');
+    const other = await cln.createInvoice({ amountMsat: sats(1) });
+    mock.expire(other.paymentHash);
+    expect((await cln.lookupInvoice(other.paymentHash)).state).toBe('expired');
+  });
+
+  it('unknown payment hash → LN_NOT_FOUND; a bad hash → INVALID_ARGUMENT before any request', async () => {
+    expect((await failure(cln.lookupInvoice('ab'.repeat(32)))).code).toBe('LN_NOT_FOUND');
+    const before = mock.requests.length;
+    expect((await failure(cln.lookupInvoice('xyz'))).code).toBe('INVALID_ARGUMENT');
+    expect(mock.requests.length).toBe(before);
+  });
+
+  it('waitForInvoice long-polls waitinvoice and resolves when the invoice is paid', async () => {
+    const inv = await cln.createInvoice({ amountMsat: sats(5) });
+    const seen = mock.nextRequest('/v1/waitinvoice');
+    const waiting = cln.waitForInvoice(inv.paymentHash, { timeoutMs: 10_000 });
+    const req = await seen;
+    expect(JSON.parse(req.body).label).toMatch(/^farebox-/);
+    mock.markPaid(inv.paymentHash);
+    const done = await waiting;
+    expect(done.state).toBe('settled');
+    expect(toHex(sha256(fromHex(done.preimage!)))).toBe(inv.paymentHash);
+  });
+
+  it('waitForInvoice returns "expired" on error 903 and times out with LN_TIMEOUT', async () => {
+    const inv = await cln.createInvoice({ amountMsat: sats(5) });
+    const seen = mock.nextRequest('/v1/waitinvoice');
+    const waiting = cln.waitForInvoice(inv.paymentHash, { timeoutMs: 10_000 });
+    await seen;
+    mock.expire(inv.paymentHash);
+    expect((await waiting).state).toBe('expired');
+    const other = await cln.createInvoice({ amountMsat: sats(5) });
+    expect((await failure(cln.waitForInvoice(other.paymentHash, { timeoutMs: 200 }))).code).toBe(
+      'LN_TIMEOUT',
+    );
+  });
+
+  it('pays with xpay: preimage, amount and fee (amount_sent_msat - amount_msat)', async () => {
+    const remote = mock.remoteInvoice({ amountMsat: 50_000n, feeMsat: 7n });
+    const paid = await cln.payInvoice(remote.bolt11, { maxFeeMsat: 1_000n, timeoutMs: 30_000 });
+    const req = mock.requests.at(-1)!;
+    expect(req.path).toBe('/v1/xpay');
+    expect(req.headers.rune).toBe(RUNE);
+    expect(JSON.parse(req.body)).toEqual({ invstring: remote.bolt11, maxfee: 1000, retry_for: 29 });
+    expect(paid).toEqual({
+      preimage: remote.preimage,
+      paymentHash: remote.paymentHash,
+      amountMsat: 50_000n,
+      feeMsat: 7n,
+    });
+  });
+
+  it('pays a zero-amount invoice with amount_msat, and falls back to pay without xpay', async () => {
+    const zero = mock.remoteInvoice({});
+    const paid = await cln.payInvoice(zero.bolt11, { amountMsat: 3_000n });
+    expect(JSON.parse(mock.requests.at(-1)!.body)).toMatchObject({ amount_msat: 3000, maxfee: 10_030 });
+    expect(paid.amountMsat).toBe(3_000n);
+    mock.hasXpay = false;
+    const remote = mock.remoteInvoice({ amountMsat: 9_000n, feeMsat: 1n });
+    const viaPay = await cln.payInvoice(remote.bolt11);
+    expect(mock.requests.at(-2)!.path).toBe('/v1/xpay');
+    expect(mock.requests.at(-1)!.path).toBe('/v1/pay');
+    expect(JSON.parse(mock.requests.at(-1)!.body).bolt11).toBe(remote.bolt11);
+    expect(viaPay).toMatchObject({ preimage: remote.preimage, feeMsat: 1n });
+  });
+
+  it('maps payment errors: 205 no route, 215 insufficient, 219 already paid, 207 expired', async () => {
+    const unroutable = mock.remoteInvoice({ amountMsat: 1_000n, reachable: false });
+    const noRoute = await failure(cln.payInvoice(unroutable.bolt11));
+    expect(noRoute.code).toBe('LN_NO_ROUTE');
+    expect(noRoute.data).toMatchObject({ rpcCode: 205 });
+
+    const big = mock.remoteInvoice({ amountMsat: mock.spendableMsat + 1n });
+    const poor = await failure(cln.payInvoice(big.bolt11));
+    expect(poor.code).toBe('LN_INSUFFICIENT_BALANCE');
+    expect(poor.data.reason).toContain('Total source capacity');
+
+    const once = mock.remoteInvoice({ amountMsat: 1_000n });
+    await cln.payInvoice(once.bolt11);
+    expect((await failure(cln.payInvoice(once.bolt11))).code).toBe('LN_ALREADY_PAID');
+
+    const old = mock.remoteInvoice({
+      amountMsat: 1_000n,
+      timestamp: Math.floor(Date.now() / 1000) - 7200,
+      expirySeconds: 600,
+    });
+    const expired = await failure(cln.payInvoice(old.bolt11));
+    expect(expired.code).toBe('LN_INVOICE_EXPIRED');
+    expect(expired.data.reason).toMatch(/^Invoice expired \d+ seconds ago$/);
+  });
+
+  it('reads node info (getinfo) and the spendable balance (listfunds)', async () => {
+    expect(await cln.getInfo()).toEqual({
+      backend: 'cln',
+      network: 'regtest',
+      pubkey: mock.pubkey,
+      alias: 'SILENTARTIST-v26.09',
+      blockHeight: 114,
+    });
+    mock.spendableMsat = 123_456_789n;
+    expect(await cln.getBalance()).toEqual({ balanceMsat: 123_456_789n });
+    expect(mock.requests.at(-1)!.path).toBe('/v1/listfunds');
+  });
+
+  it('a refused rune is LN_UNAUTHORIZED and never appears in the error, even when CLN echoes it', async () => {
+    const wrong = new ClnRest({ url: mock.url, rune: 'aW52YWxpZC1ydW5lLXdpdGgtZW5vdWdoLWxlbmd0aA' });
+    const e = await failure(wrong.getInfo());
+    expect(e.code).toBe('LN_UNAUTHORIZED');
+    expect(e.data).toMatchObject({ status: 401, detail: 'Not authorized: Not derived from master' });
+    expectNoSecret(e, 'aW52YWxpZC1ydW5lLXdpdGgtZW5vdWdoLWxlbmd0aA');
+
+    const dev = await MockCln.start({ rune: RUNE, developer: true });
+    const malformed = 'not a rune: s3cr3t-value!';
+    const echoed = await failure(
+      new ClnRest({ url: dev.url, rune: malformed }).createInvoice({ amountMsat: sats(1) }),
+    );
+    expect(echoed.code).toBe('LN_UNAUTHORIZED');
+    expect(String(echoed.data.detail)).toContain('invalid token');
+    expectNoSecret(echoed, malformed);
+    await dev.close();
+  });
+
+  it('HTML, a bare HTTP 500 and a hanging server are LN_BAD_RESPONSE / LN_TIMEOUT; a closed port LN_UNREACHABLE', async () => {
+    mock.failure = 'html';
+    expect((await failure(cln.getInfo())).code).toBe('LN_BAD_RESPONSE');
+    mock.failure = 'http500';
+    const e500 = await failure(cln.getInfo());
+    expect(e500.code).toBe('LN_BAD_RESPONSE');
+    mock.failure = 'hang';
+    const hung = await failure(cln.getInfo({ timeoutMs: 150 }));
+    expect(hung.code).toBe('LN_TIMEOUT');
+    const down = new ClnRest({ url: await closedPort(), rune: RUNE });
+    const unreachable = await failure(down.getBalance());
+    expect(unreachable.code).toBe('LN_UNREACHABLE');
+    for (const err of [e500, hung, unreachable]) expectNoSecret(err, RUNE);
+  });
+});

@@ -1,0 +1,237 @@
+/**
+ * Phoenixd against a local server reproducing its HTTP API as ACINQ/phoenixd (commit 402c2eac)
+ * implements it: routes, form parameters, Basic auth and error texts from
+ * `src/commonMain/kotlin/fr/acinq/phoenixd/Api.kt`, JSON shapes from
+ * `src/commonMain/kotlin/fr/acinq/phoenixd/json/JsonSerializers.kt`, payment failure texts
+ * from lightning-kmp's `FinalFailure` (reference: https://phoenix.acinq.co/server/api).
+ * See `support/mock-phoenixd.ts`.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeInvoice, type FareboxError, fromHex, sha256, toHex } from '@farebox/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Phoenixd } from '../src/phoenixd.js';
+import { sats } from '../src/types.js';
+import { MockPhoenixd } from './support/mock-phoenixd.js';
+
+const PASSWORD = '8f3c1d9e0b7a4f6c2e5d8b1a3f7c9e0d4b6a2c8e1f5d7b9a3c0e2f4a6b8d1c3e';
+const LIMITED = '1b2c3d4e5f60718293a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6f70819';
+
+async function failure(p: Promise<unknown>): Promise<FareboxError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as FareboxError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function expectNoSecret(e: FareboxError, secret: string): void {
+  expect(e.message).not.toContain(secret);
+  expect(JSON.stringify(e.data)).not.toContain(secret);
+  expect(String((e.cause as Error | undefined)?.message ?? '')).not.toContain(secret);
+}
+
+async function closedPort(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+const basic = (password: string) => `Basic ${Buffer.from(`:${password}`).toString('base64')}`;
+
+describe('Phoenixd (local server reproducing its documented API)', () => {
+  let mock: MockPhoenixd;
+  let phoenix: Phoenixd;
+
+  beforeEach(async () => {
+    mock = await MockPhoenixd.start({ password: PASSWORD, limitedPassword: LIMITED });
+    phoenix = new Phoenixd({ url: mock.url, password: PASSWORD, timeoutMs: 5000 });
+  });
+  afterEach(() => mock.close());
+
+  it('creates an invoice with a form-encoded POST /createinvoice and Basic auth (empty user)', async () => {
+    const tagged = new Phoenixd({ url: mock.url, password: PASSWORD, externalId: 'farebox' });
+    const inv = await tagged.createInvoice({
+      amountMsat: sats(21),
+      memo: 'one joke & more',
+      expirySeconds: 300,
+    });
+    const req = mock.requests.at(-1)!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/createinvoice');
+    expect(req.headers.authorization).toBe(basic(PASSWORD));
+    expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    const form = new URLSearchParams(req.body);
+    expect([...form.keys()].sort()).toEqual(['amountSat', 'description', 'expirySeconds', 'externalId']);
+    expect(form.get('amountSat')).toBe('21');
+    expect(form.get('description')).toBe('one joke & more');
+    expect(form.get('expirySeconds')).toBe('300');
+    expect(form.get('externalId')).toBe('farebox');
+    const decoded = decodeInvoice(inv.paymentRequest);
+    expect(decoded.payee).toBe(mock.nodeId);
+    expect(decoded.amountMsat).toBe(21_000n);
+    expect(decoded.description).toBe('one joke & more');
+    expect(inv).toMatchObject({
+      paymentHash: decoded.paymentHash,
+      amountMsat: 21_000n,
+      expiresAt: decoded.timestamp + 300,
+    });
+  });
+
+  it('sends descriptionHash instead of description, and refuses msat that are not whole sats', async () => {
+    const hash = 'ab'.repeat(32);
+    const inv = await phoenix.createInvoice({ amountMsat: sats(2), descriptionHash: hash });
+    const form = new URLSearchParams(mock.requests.at(-1)!.body);
+    expect(form.get('descriptionHash')).toBe(hash);
+    expect(form.has('description')).toBe(false);
+    expect(decodeInvoice(inv.paymentRequest).descriptionHash).toBe(hash);
+    const before = mock.requests.length;
+    const e = await failure(phoenix.createInvoice({ amountMsat: 21_500n }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.data.parameter).toBe('amountMsat');
+    expect((await failure(phoenix.createInvoice({ amountMsat: sats(1), memo: 'x'.repeat(129) }))).code).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(mock.requests.length).toBe(before);
+  });
+
+  it('looks an invoice up with GET /payments/incoming/{paymentHash}: open, then paid with its preimage', async () => {
+    const inv = await phoenix.createInvoice({ amountMsat: sats(21) });
+    const open = await phoenix.lookupInvoice(inv.paymentHash);
+    const req = mock.requests.at(-1)!;
+    expect(req.method).toBe('GET');
+    expect(req.path).toBe(`/payments/incoming/${inv.paymentHash}`);
+    expect(req.headers.authorization).toBe(basic(PASSWORD));
+    // Phoenixd returns the preimage of unpaid invoices too; it is not proof of payment yet.
+    expect(open).toEqual({
+      paymentHash: inv.paymentHash,
+      state: 'open',
+      amountMsat: 21_000n,
+      paymentRequest: inv.paymentRequest,
+    });
+    mock.markPaid(inv.paymentHash, { receivedSat: 20, feesMsat: 1_000 });
+    const paid = await phoenix.lookupInvoice(inv.paymentHash);
+    expect(paid.state).toBe('settled');
+    expect(paid.amountPaidMsat).toBe(21_000n);
+    expect(toHex(sha256(fromHex(paid.preimage!)))).toBe(inv.paymentHash);
+    expect(paid.settledAt).toBeTypeOf('number');
+    const other = await phoenix.createInvoice({ amountMsat: sats(1) });
+    mock.expire(other.paymentHash);
+    expect((await phoenix.lookupInvoice(other.paymentHash)).state).toBe('expired');
+    expect((await failure(phoenix.lookupInvoice('cd'.repeat(32)))).code).toBe('LN_NOT_FOUND');
+  });
+
+  it('waitForInvoice polls until the server marks the invoice paid', async () => {
+    const inv = await phoenix.createInvoice({ amountMsat: sats(5) });
+    const seen = mock.nextRequest(`/payments/incoming/${inv.paymentHash}`);
+    const waiting = phoenix.waitForInvoice(inv.paymentHash, { timeoutMs: 10_000, pollIntervalMs: 20 });
+    await seen;
+    mock.markPaid(inv.paymentHash);
+    const done = await waiting;
+    expect(done.state).toBe('settled');
+    expect(toHex(sha256(fromHex(done.preimage!)))).toBe(inv.paymentHash);
+    const other = await phoenix.createInvoice({ amountMsat: sats(1) });
+    const late = await failure(
+      phoenix.waitForInvoice(other.paymentHash, { timeoutMs: 150, pollIntervalMs: 20 }),
+    );
+    expect(late.code).toBe('LN_TIMEOUT');
+  });
+
+  it('pays with a form-encoded POST /payinvoice: preimage, amount and routing fee', async () => {
+    const remote = mock.remoteInvoice({ amountMsat: 50_000n, feeSat: 4 });
+    const paid = await phoenix.payInvoice(remote.invoice);
+    const req = mock.requests.at(-1)!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/payinvoice');
+    expect(req.headers.authorization).toBe(basic(PASSWORD));
+    expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(req.body))).toEqual({ invoice: remote.invoice });
+    expect(paid).toEqual({
+      preimage: remote.preimage,
+      paymentHash: remote.paymentHash,
+      amountMsat: 50_000n,
+      feeMsat: 4_000n,
+    });
+
+    const zero = mock.remoteInvoice({});
+    await phoenix.payInvoice(zero.invoice, { amountMsat: sats(7) });
+    expect(new URLSearchParams(mock.requests.at(-1)!.body).get('amountSat')).toBe('7');
+    expect(
+      (await failure(phoenix.payInvoice(mock.remoteInvoice({}).invoice, { amountMsat: 7_001n }))).code,
+    ).toBe('INVALID_ARGUMENT');
+  });
+
+  it('maps PaymentFailed reasons: no route, insufficient balance, already paid; refuses expired invoices', async () => {
+    const unroutable = mock.remoteInvoice({ amountMsat: 1_000n, reachable: false });
+    const noRoute = await failure(phoenix.payInvoice(unroutable.invoice));
+    expect(noRoute.code).toBe('LN_NO_ROUTE');
+    expect(noRoute.data.reason).toBe(
+      'the recipient was offline or did not have enough liquidity to receive the payment',
+    );
+
+    const big = mock.remoteInvoice({ amountMsat: BigInt(mock.balanceSat + 1) * 1000n });
+    const poor = await failure(phoenix.payInvoice(big.invoice));
+    expect(poor.code).toBe('LN_INSUFFICIENT_BALANCE');
+
+    const once = mock.remoteInvoice({ amountMsat: 1_000n });
+    await phoenix.payInvoice(once.invoice);
+    expect((await failure(phoenix.payInvoice(once.invoice))).code).toBe('LN_ALREADY_PAID');
+
+    // Phoenixd does not check expiry (its payee would reject the HTLC): the adapter refuses first.
+    const old = mock.remoteInvoice({
+      amountMsat: 1_000n,
+      timestamp: Math.floor(Date.now() / 1000) - 7200,
+      expirySeconds: 600,
+    });
+    const before = mock.requests.length;
+    expect((await failure(phoenix.payInvoice(old.invoice))).code).toBe('LN_INVOICE_EXPIRED');
+    expect(mock.requests.length).toBe(before);
+  });
+
+  it('reads node info (/getinfo) and balance (/getbalance)', async () => {
+    expect(await phoenix.getInfo()).toEqual({
+      backend: 'phoenixd',
+      network: 'regtest',
+      pubkey: mock.nodeId,
+      blockHeight: 2_870,
+    });
+    mock.balanceSat = 12_345;
+    expect(await phoenix.getBalance()).toEqual({ balanceMsat: 12_345_000n });
+    expect(mock.requests.at(-1)!.path).toBe('/getbalance');
+  });
+
+  it('a wrong password is LN_UNAUTHORIZED; the limited-access password cannot pay; no error holds a password', async () => {
+    const wrong = 'not-the-password-0123456789';
+    const e = await failure(new Phoenixd({ url: mock.url, password: wrong }).getBalance());
+    expect(e.code).toBe('LN_UNAUTHORIZED');
+    expect(e.data.status).toBe(401);
+    expectNoSecret(e, wrong);
+
+    const limited = new Phoenixd({ url: mock.url, password: LIMITED });
+    const inv = await limited.createInvoice({ amountMsat: sats(1) });
+    expect((await limited.lookupInvoice(inv.paymentHash)).state).toBe('open');
+    const refused = await failure(limited.payInvoice(mock.remoteInvoice({ amountMsat: 1_000n }).invoice));
+    expect(refused.code).toBe('LN_UNAUTHORIZED');
+    expectNoSecret(refused, LIMITED);
+  });
+
+  it('HTML, HTTP 500 and a hanging server are LN_BAD_RESPONSE / LN_TIMEOUT; a closed port LN_UNREACHABLE', async () => {
+    mock.failure = 'html';
+    expect((await failure(phoenix.getInfo())).code).toBe('LN_BAD_RESPONSE');
+    mock.failure = 'http500';
+    const e500 = await failure(phoenix.getInfo());
+    expect(e500.code).toBe('LN_BAD_RESPONSE');
+    expect(e500.data.status).toBe(500);
+    mock.failure = 'hang';
+    const hung = await failure(phoenix.getBalance({ timeoutMs: 150 }));
+    expect(hung.code).toBe('LN_TIMEOUT');
+    const unreachable = await failure(
+      new Phoenixd({ url: await closedPort(), password: PASSWORD }).getInfo(),
+    );
+    expect(unreachable.code).toBe('LN_UNREACHABLE');
+    for (const err of [e500, hung, unreachable]) expectNoSecret(err, PASSWORD);
+  });
+});

@@ -1,0 +1,359 @@
+/**
+ * A local HTTP server reproducing Phoenixd's HTTP API (ACINQ/phoenixd at 402c2eac, 2026-05;
+ * reference https://phoenix.acinq.co/server/api):
+ *
+ * - routes, parameters and errors: `src/commonMain/kotlin/fr/acinq/phoenixd/Api.kt`: Basic
+ *   auth where only the password counts (`http-password` for everything,
+ *   `http-password-limited-access` for all but `payinvoice` & co.), 401 text "Invalid
+ *   authentication (use basic auth with the http password set in phoenix.conf)", unknown
+ *   endpoint 404 "Unknown endpoint (check api doc)", payment not found 404 "Not found",
+ *   form-encoded POST parameters, `description` at most 128 characters, exactly one of
+ *   `description` / `descriptionHash`;
+ * - JSON shapes: `.../json/JsonSerializers.kt` (`GeneratedInvoice`, `IncomingPayment` sent
+ *   as the `ApiType` sealed class, so with `"type": "incoming_payment"`, `PaymentSent`,
+ *   `PaymentFailed`, `Balance`, `NodeInfo`), `explicitNulls = false` (nulls left out),
+ *   `MilliSatoshi` fields (`fees`) in msat, `Satoshi` fields in sat;
+ * - payment failure texts: lightning-kmp `FinalFailure` and part failures
+ *   (`OutgoingPaymentFailure.explain()`): "this invoice has already been paid", "not enough
+ *   funds in wallet to afford payment", "the recipient was offline or did not have enough
+ *   liquidity to receive the payment", "recipient node rejected the payment". Phoenixd
+ *   does not check expiry before sending; the payee rejects an expired invoice.
+ *
+ * Invoices are real BOLT11 strings signed with a random node key.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeInvoice, encodeInvoice, isHex, randomBytes, sha256, toHex } from '@farebox/core';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export type FailureMode = 'none' | 'html' | 'http500' | 'hang';
+
+interface Incoming {
+  paymentHash: string;
+  preimage: string;
+  externalId?: string;
+  description?: string;
+  invoice: string;
+  requestedSat?: number;
+  receivedSat: number;
+  fees: number;
+  expiresAt: number;
+  completedAt?: number;
+  createdAt: number;
+}
+
+const UNAUTHORIZED = 'Invalid authentication (use basic auth with the http password set in phoenix.conf)';
+
+/** The mock node. Start with {@link MockPhoenixd.start}; `close()` when done. */
+export class MockPhoenixd {
+  url = '';
+  readonly requests: RecordedRequest[] = [];
+  failure: FailureMode = 'none';
+  /** `availableBalanceForSend`, sat. */
+  balanceSat = 100_000;
+  readonly nodeKey = randomBytes(32);
+  readonly nodeId = toHex(secp256k1.getPublicKey(this.nodeKey, true));
+  readonly #password: string;
+  readonly #limitedPassword: string;
+  readonly #server: Server;
+  readonly #incoming = new Map<string, Incoming>();
+  readonly #listeners: Array<{ path: string; resolve: (r: RecordedRequest) => void }> = [];
+  readonly #network = new Map<string, { preimage: string; feeSat: number }>();
+  readonly #paid = new Set<string>();
+
+  private constructor(opts: { password: string; limitedPassword: string }) {
+    this.#password = opts.password;
+    this.#limitedPassword = opts.limitedPassword;
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+  }
+
+  static async start(opts: { password: string; limitedPassword: string }): Promise<MockPhoenixd> {
+    const m = new MockPhoenixd(opts);
+    await new Promise<void>((resolve) => m.#server.listen(0, '127.0.0.1', resolve));
+    m.url = `http://127.0.0.1:${(m.#server.address() as AddressInfo).port}`;
+    return m;
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  nextRequest(path: string): Promise<RecordedRequest> {
+    return new Promise((resolve) => this.#listeners.push({ path, resolve }));
+  }
+
+  /** A payer pays our invoice; phoenixd deducts `feesMsat` (e.g. liquidity fees). */
+  markPaid(paymentHash: string, o: { receivedSat?: number; feesMsat?: number } = {}): void {
+    const p = this.#incoming.get(paymentHash);
+    if (!p) throw new Error(`mock-phoenixd: no invoice ${paymentHash}`);
+    p.receivedSat = o.receivedSat ?? p.requestedSat ?? 1;
+    p.fees = o.feesMsat ?? 0;
+    p.completedAt = Date.now();
+  }
+
+  /** Our invoice's expiry passes. */
+  expire(paymentHash: string): void {
+    const p = this.#incoming.get(paymentHash);
+    if (!p) throw new Error(`mock-phoenixd: no invoice ${paymentHash}`);
+    p.expiresAt = Date.now() - 1000;
+  }
+
+  /** An invoice of another node, routable for `feeSat` when `reachable`. */
+  remoteInvoice(o: {
+    amountMsat?: bigint;
+    feeSat?: number;
+    reachable?: boolean;
+    timestamp?: number;
+    expirySeconds?: number;
+  }) {
+    const preimage = randomBytes(32);
+    const paymentHash = toHex(sha256(preimage));
+    const fields: Parameters<typeof encodeInvoice>[0] = {
+      network: 'regtest',
+      paymentHash,
+      paymentSecret: randomBytes(32),
+      description: 'remote',
+      timestamp: o.timestamp ?? Math.floor(Date.now() / 1000),
+      expirySeconds: o.expirySeconds ?? 3600,
+    };
+    if (o.amountMsat !== undefined) fields.amountMsat = o.amountMsat;
+    const invoice = encodeInvoice(fields, randomBytes(32));
+    if (o.reachable ?? true)
+      this.#network.set(paymentHash, { preimage: toHex(preimage), feeSat: o.feeSat ?? 0 });
+    return { invoice, paymentHash, preimage: toHex(preimage) };
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const rec: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
+    this.requests.push(rec);
+    for (const l of this.#listeners.splice(0)) {
+      if (l.path === rec.path) l.resolve(rec);
+      else this.#listeners.push(l);
+    }
+    if (this.failure === 'hang') return;
+    if (this.failure === 'html') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>proxy login</body></html>');
+      return;
+    }
+    if (this.failure === 'http500') {
+      res.writeHead(500, { 'content-type': 'text/plain; charset=UTF-8' }).end('');
+      return;
+    }
+    const text = (status: number, body: string, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=UTF-8', ...headers }).end(body);
+    };
+    const json = (body: unknown): void => {
+      res
+        .writeHead(200, { 'content-type': 'application/json; charset=UTF-8' })
+        .end(JSON.stringify(body, null, 4));
+    };
+
+    const url = new URL(rec.path, 'http://x');
+    const route = routeOf(rec.method, url.pathname);
+    if (route === undefined) return text(404, 'Unknown endpoint (check api doc)');
+    if (route === 'wrong-method') return text(405, 'Invalid http method (use the correct GET/POST)');
+
+    // Ktor basic auth: the user name is ignored, only the password is checked.
+    const password = basicPassword(req.headers.authorization);
+    const full = password === this.#password;
+    if (!full && password !== this.#limitedPassword) {
+      return text(401, UNAUTHORIZED, { 'www-authenticate': 'Basic realm="Ktor Server", charset=UTF-8' });
+    }
+    if (route === 'payinvoice' && !full) {
+      return text(401, UNAUTHORIZED, { 'www-authenticate': 'Basic realm="Ktor Server", charset=UTF-8' });
+    }
+    // call.receiveParameters(): form parameters only for a form content type.
+    const form = /^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')
+      ? new URLSearchParams(rec.body)
+      : new URLSearchParams();
+    try {
+      switch (route) {
+        case 'getinfo':
+          return json({
+            nodeId: this.nodeId,
+            channels: [
+              {
+                state: 'Normal',
+                channelId: 'f9b1ca5c7ed0a5bd6b7e1bd1d1fa36c2b7b1a5f8a77b2e0c8dcbd5bbf2a7b3f1',
+                balanceSat: this.balanceSat,
+                inboundLiquiditySat: 2_000_000,
+                capacitySat: 2_200_000,
+                fundingTxId: '8a54b2e8e3c5a93d1b1f0a4a7e5a8c1b3d5f7e9a1c3e5b7d9f1a3c5e7b9d1f3a',
+              },
+            ],
+            chain: 'regtest',
+            blockHeight: 2_870,
+            version: '0.8.0-ee3a4d5',
+          });
+        case 'getbalance':
+          return json({ balanceSat: this.balanceSat, feeCreditSat: 42 });
+        case 'createinvoice':
+          return json(this.#createInvoice(form));
+        case 'incoming': {
+          const hash = url.pathname.split('/')[3] ?? '';
+          if (!isHex(hash, 32))
+            throw new BadRequest("Request parameter paymentHash couldn't be parsed/converted to hex32");
+          const p = this.#incoming.get(hash.toLowerCase());
+          if (!p) return text(404, 'Not found');
+          return json(incomingJson(p));
+        }
+        case 'payinvoice':
+          return json(this.#payInvoice(form));
+      }
+    } catch (e) {
+      if (e instanceof BadRequest) return text(400, e.message);
+      throw e;
+    }
+  }
+
+  #createInvoice(form: URLSearchParams) {
+    const description = form.get('description');
+    const descriptionHash = form.get('descriptionHash');
+    if (description !== null && description.length > 128) {
+      throw new BadRequest('Request parameter description is too long (max 128 characters)');
+    }
+    if ((description === null) === (descriptionHash === null)) {
+      throw new BadRequest('Must provide either a description or descriptionHash');
+    }
+    const amountSat = optionalLong(form, 'amountSat');
+    const expiry = optionalLong(form, 'expirySeconds') ?? 3600;
+    const preimage = randomBytes(32);
+    const paymentHash = toHex(sha256(preimage));
+    const createdAt = Date.now();
+    const fields: Parameters<typeof encodeInvoice>[0] = {
+      network: 'regtest',
+      paymentHash,
+      paymentSecret: randomBytes(32),
+      timestamp: Math.floor(createdAt / 1000),
+      expirySeconds: expiry,
+    };
+    if (description !== null) fields.description = description;
+    if (descriptionHash !== null) {
+      if (!isHex(descriptionHash, 32))
+        throw new BadRequest("Request parameter descriptionHash couldn't be parsed/converted to hex32");
+      fields.descriptionHash = descriptionHash;
+    }
+    if (amountSat !== undefined) fields.amountMsat = BigInt(amountSat) * 1000n;
+    const invoice = encodeInvoice(fields, this.nodeKey);
+    const p: Incoming = {
+      paymentHash,
+      preimage: toHex(preimage),
+      invoice,
+      receivedSat: 0,
+      fees: 0,
+      expiresAt: createdAt + expiry * 1000,
+      createdAt,
+    };
+    if (description !== null) p.description = description;
+    if (amountSat !== undefined) p.requestedSat = amountSat;
+    const externalId = form.get('externalId');
+    if (externalId !== null) p.externalId = externalId;
+    this.#incoming.set(paymentHash, p);
+    // GeneratedInvoice(amountSat?, paymentHash, serialized); a null amount is left out.
+    return amountSat === undefined
+      ? { paymentHash, serialized: invoice }
+      : { amountSat, paymentHash, serialized: invoice };
+  }
+
+  #payInvoice(form: URLSearchParams) {
+    const text = form.get('invoice');
+    if (text === null) throw new BadRequest('Request parameter invoice is missing');
+    let inv: ReturnType<typeof decodeInvoice>;
+    try {
+      inv = decodeInvoice(text);
+    } catch {
+      throw new BadRequest("Request parameter invoice couldn't be parsed/converted to bolt11invoice");
+    }
+    const override = optionalLong(form, 'amountSat');
+    const amountMsat = override !== undefined ? BigInt(override) * 1000n : inv.amountMsat;
+    if (amountMsat === undefined) throw new BadRequest('Request parameter amountSat is missing');
+    const failed = (reason: string) => ({ paymentHash: inv.paymentHash, reason });
+    if (this.#paid.has(inv.paymentHash)) return failed('this invoice has already been paid');
+    const dest = this.#network.get(inv.paymentHash);
+    const feeSat = dest?.feeSat ?? 0;
+    if (amountMsat + BigInt(feeSat) * 1000n > BigInt(this.balanceSat) * 1000n) {
+      return failed('not enough funds in wallet to afford payment');
+    }
+    if (!dest)
+      return failed('the recipient was offline or did not have enough liquidity to receive the payment');
+    if (Math.floor(Date.now() / 1000) >= inv.expiresAt) return failed('recipient node rejected the payment');
+    this.#paid.add(inv.paymentHash);
+    this.balanceSat -= Number(amountMsat / 1000n) + feeSat;
+    return {
+      recipientAmountSat: Number(amountMsat / 1000n),
+      routingFeeSat: feeSat,
+      paymentId: randomUUID(),
+      paymentHash: inv.paymentHash,
+      paymentPreimage: dest.preimage,
+    };
+  }
+}
+
+class BadRequest extends Error {}
+
+function routeOf(method: string, path: string) {
+  const routes: Array<[string, RegExp, string]> = [
+    ['GET', /^\/getinfo$/, 'getinfo'],
+    ['GET', /^\/getbalance$/, 'getbalance'],
+    ['POST', /^\/createinvoice$/, 'createinvoice'],
+    ['GET', /^\/payments\/incoming\/[^/]+$/, 'incoming'],
+    ['POST', /^\/payinvoice$/, 'payinvoice'],
+  ];
+  const hit = routes.find(([, re]) => re.test(path));
+  if (!hit) return undefined;
+  return hit[0] === method ? hit[2] : 'wrong-method';
+}
+
+function basicPassword(header: string | undefined): string | undefined {
+  const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? '');
+  if (!m?.[1]) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i < 0 ? undefined : decoded.slice(i + 1);
+}
+
+function optionalLong(form: URLSearchParams, name: string): number | undefined {
+  const v = form.get(name);
+  if (v === null) return undefined;
+  if (!/^-?\d+$/.test(v))
+    throw new BadRequest(`Request parameter ${name} couldn't be parsed/converted to integer`);
+  return Number(v);
+}
+
+/** `ApiType.IncomingPayment`, polymorphic (`type`), nulls left out. */
+function incomingJson(p: Incoming): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    type: 'incoming_payment',
+    subType: 'lightning',
+    paymentHash: p.paymentHash,
+    preimage: p.preimage,
+  };
+  if (p.externalId !== undefined) o.externalId = p.externalId;
+  if (p.description !== undefined) o.description = p.description;
+  o.invoice = p.invoice;
+  o.isPaid = p.completedAt !== undefined;
+  o.isExpired = Date.now() > p.expiresAt;
+  if (p.requestedSat !== undefined) o.requestedSat = p.requestedSat;
+  o.receivedSat = p.receivedSat;
+  o.fees = p.fees;
+  o.expiresAt = p.expiresAt;
+  if (p.completedAt !== undefined) o.completedAt = p.completedAt;
+  o.createdAt = p.createdAt;
+  return o;
+}
