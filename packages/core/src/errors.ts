@@ -65,6 +65,10 @@ export const ErrorCodes = {
   /** The payment hash names no invoice this server issued. */
   UNKNOWN_INVOICE: 'L402_UNKNOWN_INVOICE',
 
+  // The gateway (@farebox/gateway).
+  /** A configuration file is invalid (`data.file`, `data.line`, `data.field`). */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+
   // Paying clients (@farebox/client).
   /** Paying would exceed a budget limit (`data.limit` says which). */
   BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',

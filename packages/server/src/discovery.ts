@@ -124,12 +124,19 @@ export function openApiDocument(
   base: string,
 ): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const used = new Set<string>();
+  const uniqueId = (id: string): string => {
+    let out = id;
+    for (let n = 2; used.has(out); n++) out = `${id}_${n}`;
+    used.add(out);
+    return out;
+  };
   for (const s of listServices(routes)) {
     const p = s.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\/\*$/, '/{rest}');
     const methods = s.method === 'ANY' ? ['get', 'post'] : [s.method.toLowerCase()];
     for (const m of methods) {
       const op: Record<string, unknown> = {
-        operationId: `${m}_${s.name}`.replace(/[^A-Za-z0-9_]/g, '_'),
+        operationId: uniqueId(`${m}_${s.name}`.replace(/[^A-Za-z0-9_]/g, '_')),
         summary: s.description ?? s.name,
         responses: {
           '200': { description: 'Success' },
@@ -161,6 +168,8 @@ export function openApiDocument(
         required: true,
         schema: { type: 'string' },
       }));
+      if (/\/\*$/.test(s.path))
+        params.push({ name: 'rest', in: 'path', required: true, schema: { type: 'string' } });
       if (params.length) op.parameters = params;
       paths[p] = { ...(paths[p] ?? {}), [m]: op };
     }

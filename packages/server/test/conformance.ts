@@ -30,8 +30,8 @@ export function conformance(name: string, start: Start) {
       createInvoice: (r, o) =>
         lightningDown
           ? Promise.reject(Object.assign(new Error('down'), { code: 'LN_UNREACHABLE' }))
-          : node.createInvoice(r, o),
-      lookupInvoice: (h, o) => node.lookupInvoice(h, o),
+          : node.createInvoice(r),
+      lookupInvoice: (h) => node.lookupInvoice(h),
       waitForInvoice: (h, o) => node.waitForInvoice(h, o),
       getInfo: () => node.getInfo(),
     };

@@ -6,4 +6,8 @@
  * @module
  */
 export * from './connect.js';
+export { type LndConnection, type LndOptions, lndOptionsFromConnection } from './lnd-common.js';
+export { LndGrpc } from './lnd-grpc.js';
+export { LndRest } from './lnd-rest.js';
 export * from './serve.js';
+export { createTlsFetch, type TlsFetch, type TlsFetchOptions } from './tls.js';
