@@ -96,7 +96,8 @@ export function parseConnection(s: string): BackendConfig {
     case 'lnbits+http':
       return {
         type: 'lnbits',
-        url: base(u, scheme === 'lnbits+http' ? 'http' : 'https'),
+        // `tls=0` (as `scripts/regtest env` prints for loopback) means plain HTTP too.
+        url: base(u, scheme === 'lnbits+http' || u.searchParams.get('tls') === '0' ? 'http' : 'https'),
         key: required(u, 'key'),
       };
     case 'nostr+walletconnect':

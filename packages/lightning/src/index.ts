@@ -18,5 +18,7 @@ export {
   pollInvoice,
   requestJson,
 } from './http.js';
+export { LnbitsBackend, type LnbitsOptions } from './lnbits.js';
+export * from './nwc/index.js';
 export * from './phoenixd.js';
 export * from './types.js';

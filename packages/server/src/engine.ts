@@ -191,14 +191,15 @@ export class Paywall {
     if (cfg.free || cfg.price === 0) return this.#pass(req, route, false);
 
     const ip = clientIp(req, ctx.ip, opts.trustProxy ?? false);
-    if (opts.rateLimit?.perIp) {
-      const limited = await this.#rateLimit(`rl:ip:${ipBucket(ip)}`, opts.rateLimit.perIp);
+    const perIp = cfg.rateLimit?.perIp ?? opts.rateLimit?.perIp;
+    if (perIp) {
+      const limited = await this.#rateLimit(`rl:ip:${route.service}:${ipBucket(ip)}`, perIp);
       if (limited) return this.#refuse(req, route, limited);
     }
 
     let prepared: Prepared;
     try {
-      prepared = await this.#prepare(req);
+      prepared = await this.#prepare(req, cfg.maxBodyBytes ?? opts.maxBodyBytes ?? 1024 * 1024, cfg);
     } catch (e) {
       if (e instanceof FareboxError && e.code === ErrorCodes.TOO_LARGE) {
         return this.#refuse(req, route, refusal(413, e.code, e.message));
@@ -294,8 +295,9 @@ export class Paywall {
       return this.#challenge(req, route, params, prepared, 401, codeOf(e), messageOf(e));
     }
 
-    if (opts.rateLimit?.perToken) {
-      const limited = await this.#rateLimit(`rl:tok:${token.tokenId}`, opts.rateLimit.perToken);
+    const perToken = cfg.rateLimit?.perToken ?? opts.rateLimit?.perToken;
+    if (perToken) {
+      const limited = await this.#rateLimit(`rl:tok:${token.tokenId}`, perToken);
       if (limited) return this.#refuse(req, route, limited);
     }
 
@@ -396,9 +398,15 @@ export class Paywall {
     });
   }
 
-  async #prepare(req: Request): Promise<Prepared> {
-    const max = this.options.maxBodyBytes ?? 1024 * 1024;
-    if (req.method === 'GET' || req.method === 'HEAD' || !req.body) {
+  async #prepare(req: Request, max: number, route: RouteConfig): Promise<Prepared> {
+    // Bodies are read only when something needs them (binding, validation, dynamic price,
+    // payment-hash mode); otherwise they stream through untouched, in constant memory.
+    const needsBody =
+      (route.policy?.type ?? 'per-request') === 'per-request' ||
+      route.validate !== undefined ||
+      typeof route.price === 'function' ||
+      this.options.acceptPaymentHash === true;
+    if (req.method === 'GET' || req.method === 'HEAD' || !req.body || !needsBody) {
       return { request: req, bodyBytes: new Uint8Array(0), body: undefined };
     }
     const declared = Number(req.headers.get('content-length') ?? 0);

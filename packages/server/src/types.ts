@@ -60,6 +60,13 @@ export interface RouteConfig {
   freePerDay?: number;
   /** Hash the body as canonical JSON (reformatting allowed) instead of raw bytes. Default: by content type. */
   bindJson?: boolean;
+  /** Rate limits of this route (instead of the paywall's). */
+  rateLimit?: {
+    perIp?: { limit: number; windowSeconds: number };
+    perToken?: { limit: number; windowSeconds: number };
+  };
+  /** Largest request body read for this route, bytes (instead of the paywall's). */
+  maxBodyBytes?: number;
 }
 
 /** Events the paywall emits (all optional, never awaited on the request path for long). */

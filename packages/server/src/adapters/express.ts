@@ -17,7 +17,7 @@ export interface L402Info {
   /** Present when the request was paid. */
   receipt?: Receipt;
   token?: VerifiedToken;
-  /** True when served free (free route or free tier). */
+  /** True when served by the route's free tier (`freePerDay`). */
   free?: boolean;
 }
 
@@ -36,11 +36,12 @@ declare global {
  * since the paywall hashes JSON bodies as canonical JSON.
  */
 function webRequest(req: IncomingMessage & { body?: unknown }): Request {
-  const r = toRequest(req);
-  if (req.body === undefined) return r;
+  if (req.body === undefined) return toRequest(req);
+  // The stream is spent: let the bridge convert URL and headers only (a HEAD view of req).
+  const head = toRequest(Object.assign(Object.create(req) as IncomingMessage, { method: 'HEAD' }));
   const b = req.body;
   const body = typeof b === 'string' || b instanceof Uint8Array ? (b as BodyInit) : JSON.stringify(b);
-  return new Request(r.url, { method: r.method, headers: r.headers, body });
+  return new Request(head.url, { method: req.method ?? 'POST', headers: head.headers, body });
 }
 
 /** The body for `req.body`: parsed JSON for JSON content types, else a `Buffer`; none when empty. */
@@ -96,7 +97,8 @@ export function l402(paywall: Paywall): RequestHandler {
       return next(e);
     }
     req.l402 = d.type === 'paid' ? { receipt: d.receipt, token: d.token } : { free: d.free ?? false };
-    for (const [k, v] of Object.entries(corsHeaders(paywall.options.cors, request) ?? {})) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(corsHeaders(paywall.options.cors, request) ?? {}))
+      res.setHeader(k, v);
     next();
   };
 }

@@ -18,7 +18,7 @@ export interface L402Info {
   /** Present when the request was paid. */
   receipt?: Receipt;
   token?: VerifiedToken;
-  /** True when served free (free route or free tier). */
+  /** True when served by the route's free tier (`freePerDay`). */
   free?: boolean;
 }
 
@@ -68,6 +68,9 @@ export function l402(paywall: Paywall): FastifyPluginCallback {
     done();
   };
   // Like fastify-plugin: the hook applies to the scope that registers the plugin, not only inside it.
-  Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'l402' });
+  Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: 'l402',
+  });
   return plugin;
 }

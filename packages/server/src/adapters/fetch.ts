@@ -14,7 +14,7 @@ export interface FetchInfo<Env = unknown, Ctx = unknown> {
   /** Present when the request was paid. */
   receipt?: Receipt;
   token?: VerifiedToken;
-  /** True when served free (free route or free tier). */
+  /** True when served by the route's free tier (`freePerDay`). */
   free?: boolean;
   /** The runtime's second argument (Workers: bindings). */
   env: Env;

@@ -15,7 +15,7 @@ export interface L402Info {
   /** Present when the request was paid. */
   receipt?: Receipt;
   token?: VerifiedToken;
-  /** True when served free (free route or free tier). */
+  /** True when served by the route's free tier (`freePerDay`). */
   free?: boolean;
 }
 

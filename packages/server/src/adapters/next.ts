@@ -15,7 +15,7 @@ export interface NextL402Info<C> {
   /** Present when the request was paid. */
   receipt?: Receipt;
   token?: VerifiedToken;
-  /** True when served free (free route or free tier). */
+  /** True when served by the route's free tier (`freePerDay`). */
   free?: boolean;
   /** Next's second argument to route handlers, e.g. `{ params: Promise<{ id: string }> }`. */
   context: C;
