@@ -1,0 +1,475 @@
+/**
+ * The gateway: a reverse proxy that sells upstream services per request. One paywall
+ * decides; this module serves HTTP(S), proxies, and runs operations (health, metrics, logs,
+ * admin, reload, graceful shutdown).
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { DEV_NODE_NOTICE, redactConnection } from '@farebox/lightning';
+import type { Decision, PaywallEvents } from '@farebox/server';
+import type { GatewayConfig } from './config.js';
+import { Ledger } from './ledger.js';
+import { GatewayMetrics } from './metrics.js';
+import { proxyRequest, proxyUpgrade } from './proxy.js';
+import { buildRuntime, openShared, type Runtime, type Shared } from './runtime.js';
+
+/** Structured log lines (JSON objects). */
+export interface Logger {
+  info(o: Record<string, unknown>): void;
+  warn(o: Record<string, unknown>): void;
+  error(o: Record<string, unknown>): void;
+}
+
+/** A logger that drops everything. */
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** Options for {@link startGateway}. */
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Environment for `{env: NAME}` secrets. */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  /** Directory for relative SQLite paths and the dev secret (default: the working directory). */
+  baseDir?: string;
+  /** Production mode: the dev node refuses to start (default: `NODE_ENV === 'production'`). */
+  production?: boolean;
+  allowDevInProduction?: boolean;
+  /** Extra request handler for `/admin*` (the admin API and dashboard plug in here). */
+  admin?: (req: Request, gw: Gateway) => Promise<Response | undefined>;
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
+  return { host, port: Number(listen.slice(i + 1)) };
+}
+
+/** A lazily attached web stream over a Node request: nothing is read unless the paywall pulls. */
+function lazyBody(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; used: () => boolean } {
+  let used = false;
+  const stream = new ReadableStream<Uint8Array>({
+    start(ctrl) {
+      void ctrl;
+    },
+    pull(ctrl) {
+      if (!used) {
+        used = true;
+        req.on('data', (c: Buffer) => {
+          ctrl.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+          if ((ctrl.desiredSize ?? 1) <= 0) req.pause();
+        });
+        req.on('end', () => ctrl.close());
+        req.on('error', (e) => ctrl.error(e));
+      }
+      req.resume();
+    },
+    cancel() {
+      req.destroy();
+    },
+  });
+  return { stream, used: () => used };
+}
+
+function toWebRequest(req: IncomingMessage, proto: string, body?: ReadableStream<Uint8Array>): Request {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (!raw[i]!.startsWith(':')) headers.append(raw[i]!, raw[i + 1]!);
+  const host = req.headers.host ?? req.headers[':authority'] ?? 'localhost';
+  const init: RequestInit & { duplex?: 'half' } = { method: req.method ?? 'GET', headers };
+  if (body && req.method !== 'GET' && req.method !== 'HEAD') {
+    init.body = body;
+    init.duplex = 'half';
+  }
+  return new Request(`${proto}://${host}${req.url ?? '/'}`, init);
+}
+
+async function writeWeb(res: ServerResponse, r: Response, requestId: string): Promise<void> {
+  const headers: Record<string, string | string[]> = { 'x-request-id': requestId };
+  r.headers.forEach((v, k) => {
+    const prev = headers[k];
+    headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  });
+  // Headers joins repeated WWW-Authenticate values with ", ": send them as separate lines.
+  const www = r.headers.get('www-authenticate');
+  if (www) headers['www-authenticate'] = www.split(/, (?=(?:L402|LSAT) )/);
+  const body = r.body ? Buffer.from(await r.arrayBuffer()) : undefined;
+  if (body) headers['content-length'] = String(body.length);
+  res.writeHead(r.status, headers);
+  res.end(body);
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const v = req.headers['x-request-id'];
+  return typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : randomBytes(8).toString('hex');
+}
+
+/** A running gateway. */
+export class Gateway {
+  readonly metrics = new GatewayMetrics();
+  readonly ledger = new Ledger();
+  readonly logger: Logger;
+  url = '';
+  metricsUrl: string | undefined;
+  #rt!: Runtime;
+  #shared!: Shared;
+  #servers: Server[] = [];
+  #active = 0;
+  #ready: { ok: boolean; at: number } = { ok: false, at: 0 };
+  readonly #opts: GatewayOptions;
+
+  constructor(opts: GatewayOptions) {
+    this.#opts = opts;
+    this.logger = opts.logger ?? silentLogger;
+  }
+
+  /** The current runtime (paywall, services, config). */
+  get runtime(): Runtime {
+    return this.#rt;
+  }
+
+  get shared(): Shared {
+    return this.#shared;
+  }
+
+  #events(): PaywallEvents {
+    const svcOf = (routeKey: string) =>
+      this.#rt.paywall.routes.find((r) => r.key === routeKey)?.service ?? 'unknown';
+    return {
+      challenge: (e) => this.metrics.challenges.inc({ service: svcOf(e.route) }),
+      paid: (e) => this.metrics.payments.inc({ service: e.receipt.service }),
+      served: (e) => {
+        if (e.receipt) {
+          this.ledger.record(e.receipt);
+          if (e.receipt.use === 1)
+            this.metrics.satsEarned.inc({ service: e.receipt.service }, Number(e.receipt.amountMsat) / 1000);
+        }
+      },
+      refused: (e) => this.metrics.refused.inc({ service: svcOf(e.route), reason: e.code }),
+    };
+  }
+
+  async #build(config: GatewayConfig): Promise<void> {
+    const baseDir = this.#opts.baseDir ?? process.cwd();
+    const production = this.#opts.production ?? process.env.NODE_ENV === 'production';
+    const shared = await openShared(
+      config,
+      { baseDir, production, ...(this.#opts.allowDevInProduction ? { allowDevInProduction: true } : {}) },
+      this.#shared,
+    );
+    const { runtime, secretCreated } = await buildRuntime(config, shared, {
+      env: this.#opts.env ?? process.env,
+      baseDir,
+      events: this.#events(),
+    });
+    if (secretCreated)
+      this.logger.warn({ msg: 'created a server secret for the dev setup', path: secretCreated });
+    const old = this.#shared;
+    this.#shared = shared;
+    this.#rt = runtime;
+    if (old && old.store !== shared.store) await old.store.close?.();
+    if (old && old.backend !== shared.backend)
+      await (old.backend as { close?: () => Promise<void> }).close?.();
+  }
+
+  /** Starts listening. */
+  async start(): Promise<this> {
+    const config = this.#opts.config;
+    await this.#build(config);
+    const { host, port } = parseListen(config.listen);
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
+    let server: Server;
+    if (config.tls) {
+      const [cert, key] = await Promise.all([readFile(config.tls.cert), readFile(config.tls.key)]);
+      server = https.createServer({ cert, key }, handler) as unknown as Server;
+    } else if (config.h2c) {
+      server = http2.createServer(
+        { allowHTTP1: true } as http2.ServerOptions,
+        handler as never,
+      ) as unknown as Server;
+    } else {
+      server = http.createServer(handler);
+    }
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.requestTimeout = 0; // long jobs: upstream timeouts apply per service
+    server.on(
+      'upgrade',
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head),
+    );
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.#servers.push(server);
+    const addr = server.address() as AddressInfo;
+    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    this.url = `${config.tls ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${addr.port}`;
+    if (config.metrics?.listen) {
+      const m = parseListen(config.metrics.listen);
+      const ms = http.createServer((req, res) => {
+        if (req.url === '/metrics') void this.#metricsResponse(res);
+        else {
+          res.statusCode = 404;
+          res.end();
+        }
+      });
+      await new Promise<void>((resolve) => ms.listen(m.port, m.host, () => resolve()));
+      this.#servers.push(ms);
+      this.metricsUrl = `http://${m.host}:${(ms.address() as AddressInfo).port}/metrics`;
+    }
+    this.logger.info({
+      msg: 'gateway listening',
+      url: this.url,
+      backend: redactConnection(config.backend),
+      store: config.store.replace(/\/\/[^@]*@/, '//***@'),
+      services: config.services.map((s) => s.name),
+      ...(this.#shared.dev ? { notice: DEV_NODE_NOTICE } : {}),
+    });
+    return this;
+  }
+
+  /** Swaps in a new configuration; connections and in-flight requests are kept. */
+  async reload(config: GatewayConfig): Promise<void> {
+    await this.#build(config);
+    this.logger.info({ msg: 'configuration reloaded', services: config.services.map((s) => s.name) });
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes. */
+  async stop(graceMs = 10_000): Promise<void> {
+    for (const s of this.#servers) s.close();
+    const until = Date.now() + graceMs;
+    while (this.#active > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    for (const s of this.#servers) (s as http.Server).closeAllConnections?.();
+    await this.#shared?.store.close?.();
+    await (this.#shared?.backend as { close?: () => Promise<void> } | undefined)?.close?.();
+    this.logger.info({ msg: 'gateway stopped' });
+  }
+
+  async #metricsResponse(res: ServerResponse): Promise<void> {
+    await this.#checkBackend();
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(this.metrics.render());
+  }
+
+  async #checkBackend(): Promise<boolean> {
+    if (Date.now() - this.#ready.at < 5000) return this.#ready.ok;
+    let ok = false;
+    try {
+      await this.#shared.backend.getInfo({ timeoutMs: 3000 });
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    this.#ready = { ok, at: Date.now() };
+    this.metrics.backendUp.set({ backend: this.#shared.backend.backend }, ok ? 1 : 0);
+    return ok;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const requestId = requestIdOf(req);
+    const rt = this.#rt;
+    const proto = this.#opts.config.tls ? 'https' : 'http';
+    const url = new URL(req.url ?? '/', 'http://x');
+    const clientIp = req.socket.remoteAddress;
+    this.#active++;
+    this.metrics.inFlight.set({}, this.#active);
+    let status = 0;
+    let service: string | undefined;
+    let outcome = 'served';
+    try {
+      const path = url.pathname;
+      if (path === '/healthz') {
+        status = 200;
+        return await writeWeb(res, Response.json({ status: 'ok' }), requestId);
+      }
+      if (path === '/readyz') {
+        const ok = await this.#checkBackend();
+        status = ok ? 200 : 503;
+        return await writeWeb(
+          res,
+          Response.json({ status: ok ? 'ready' : 'backend unavailable' }, { status }),
+          requestId,
+        );
+      }
+      if (path === '/metrics' && rt.config.metrics?.enabled !== false && !rt.config.metrics?.listen) {
+        status = 200;
+        return await this.#metricsResponse(res);
+      }
+      if (
+        (path === '/admin' || path.startsWith('/admin/')) &&
+        rt.config.admin?.enabled &&
+        this.#opts.admin &&
+        !rt.config.admin.listen
+      ) {
+        const r = await this.#opts.admin(toWebRequest(req, proto, lazyBody(req).stream), this);
+        if (r) {
+          status = r.status;
+          return await writeWeb(res, r, requestId);
+        }
+      }
+      const body = lazyBody(req);
+      const webReq = toWebRequest(req, proto, body.stream);
+      let d: Decision;
+      try {
+        d = await rt.paywall.decide(webReq, clientIp ? { ip: clientIp } : {});
+      } catch (e) {
+        outcome = 'error';
+        this.logger.error({ msg: 'paywall error', requestId, error: (e as Error).message });
+        status = 500;
+        return await writeWeb(
+          res,
+          Response.json({ error: { code: 'INTERNAL', message: 'internal error' } }, { status: 500 }),
+          requestId,
+        );
+      }
+      if (d.type === 'respond') {
+        status = d.response.status;
+        outcome = status === 402 ? 'challenged' : 'refused';
+        service =
+          d.response.status === 402 || d.response.status === 401 ? this.#serviceOf(rt, webReq) : undefined;
+        return await writeWeb(res, d.response, requestId);
+      }
+      if (!d.route) {
+        status = 404;
+        outcome = 'no-service';
+        return await writeWeb(
+          res,
+          Response.json(
+            { error: { code: 'NO_SERVICE', message: 'no service is configured for this host and path' } },
+            { status: 404 },
+          ),
+          requestId,
+        );
+      }
+      const route = rt.paywall.routes.find((r) => r.key === d.route);
+      service = route?.service;
+      const svc = service ? rt.services.get(service) : undefined;
+      if (!svc) {
+        status = 404;
+        await d.settle(404);
+        return await writeWeb(
+          res,
+          Response.json(
+            { error: { code: 'NO_SERVICE', message: 'no upstream for this route' } },
+            { status: 404 },
+          ),
+          requestId,
+        );
+      }
+      const buffered = d.request !== webReq || body.used();
+      const bytes = buffered ? new Uint8Array(await d.request.arrayBuffer()) : undefined;
+      const ctx = {
+        requestId,
+        clientIp,
+        proto,
+        path: url.pathname,
+        search: url.search,
+        ...(bytes ? { body: bytes } : {}),
+      };
+      const r = await proxyRequest(svc, req, res, ctx);
+      status = r.status;
+      if (r.upstreamSeconds !== undefined)
+        this.metrics.upstreamLatency.observe({ service: svc.config.name }, r.upstreamSeconds);
+      if (r.error) outcome = `upstream-${r.error}`;
+      else outcome = d.type === 'paid' ? 'paid' : 'free';
+      await d.settle(r.error ? (r.status >= 500 ? r.status : 502) : r.status);
+    } catch (e) {
+      outcome = 'error';
+      this.logger.error({ msg: 'request failed', requestId, error: (e as Error).message });
+      if (!res.headersSent) {
+        status = 500;
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"INTERNAL","message":"internal error"}}');
+      } else res.destroy();
+    } finally {
+      this.#active--;
+      this.metrics.inFlight.set({}, this.#active);
+      this.metrics.requests.inc({ service: service ?? 'none', outcome });
+      this.logger.info({
+        msg: 'request',
+        requestId,
+        method: req.method,
+        path: url.pathname,
+        status,
+        service,
+        outcome,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
+    }
+  }
+
+  #serviceOf(rt: Runtime, req: Request): string | undefined {
+    return rt.paywall.match(req)?.route.service;
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const requestId = requestIdOf(req);
+    const rt = this.#rt;
+    const proto = this.#opts.config.tls ? 'https' : 'http';
+    const url = new URL(req.url ?? '/', 'http://x');
+    const webReq = toWebRequest(req, proto);
+    let d: Decision;
+    try {
+      d = await rt.paywall.decide(webReq, req.socket.remoteAddress ? { ip: req.socket.remoteAddress } : {});
+    } catch {
+      socket.end('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    if (d.type === 'respond') {
+      const r = d.response;
+      const body = Buffer.from(await r.arrayBuffer());
+      const lines = [
+        `HTTP/1.1 ${r.status} ${http.STATUS_CODES[r.status] ?? ''}`,
+        'connection: close',
+        `content-length: ${body.length}`,
+        `x-request-id: ${requestId}`,
+      ];
+      r.headers.forEach((v, k) => {
+        if (k === 'www-authenticate')
+          for (const c of v.split(/, (?=(?:L402|LSAT) )/)) lines.push(`${k}: ${c}`);
+        else lines.push(`${k}: ${v}`);
+      });
+      socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), body]));
+      return;
+    }
+    const route = d.route ? rt.paywall.routes.find((r) => r.key === d.route) : undefined;
+    const svc = route ? rt.services.get(route.service) : undefined;
+    if (!svc) {
+      await d.settle(404);
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const status = await proxyUpgrade(svc, req, socket, head, {
+      requestId,
+      clientIp: req.socket.remoteAddress,
+      proto,
+      path: url.pathname,
+      search: url.search,
+    });
+    await d.settle(status === 101 ? 200 : status);
+    this.logger.info({ msg: 'upgrade', requestId, path: url.pathname, status, service: svc.config.name });
+  }
+}
+
+/**
+ * Starts a gateway.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig, startGateway } from '@farebox/gateway';
+ * const gw = await startGateway({ config: parseConfig('services: [{name: api, path: "/*", upstream: "http://127.0.0.1:9000", price: 10}]') });
+ * console.log(gw.url);
+ * ```
+ */
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  return new Gateway(opts).start();
+}

@@ -1,0 +1,374 @@
+/**
+ * The SQLite usage store: counts survive restarts, and several processes on one machine
+ * can share one database file. The embedded default for a single host.
+ *
+ * Atomicity: every write runs in a `BEGIN IMMEDIATE` transaction, which takes SQLite's
+ * write lock before reading, so two connections (threads or processes) never decide on
+ * the same stale count; a connection that finds the lock taken waits up to
+ * `busyTimeoutMs`. The database runs in WAL mode so readers never block the writer.
+ * Reservations are rows with an expiry; lapsed ones are ignored and deleted.
+ *
+ * better-sqlite3 is synchronous: a call that waits for the lock blocks this process's
+ * event loop for that time (at most `busyTimeoutMs`). Transactions here are a few
+ * indexed statements, so waits are microseconds unless another process holds the lock
+ * for long. For several *machines*, use the Redis or PostgreSQL store.
+ *
+ * @module
+ */
+import { fileURLToPath } from 'node:url';
+import { invalidArgument } from '@farebox/core';
+import type { Reservation, UsageStore } from '@farebox/server';
+import Database from 'better-sqlite3';
+
+/**
+ * Options for {@link SqliteStore}.
+ *
+ * @example
+ * ```ts
+ * import { SqliteStore, type SqliteStoreOptions } from '@farebox/stores/sqlite';
+ * const opts: SqliteStoreOptions = { busyTimeoutMs: 10_000, tablePrefix: 'api_' };
+ * const store = new SqliteStore('./farebox.db', opts);
+ * ```
+ */
+export interface SqliteStoreOptions {
+  /** Clock in milliseconds (tests). Default `Date.now`. */
+  now?: () => number;
+  /** How long a write waits for another connection's lock, ms. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Prefix of the table names (letters, digits, `_`). Default `farebox_`. */
+  tablePrefix?: string;
+}
+
+/** Longest key or token id accepted. */
+const MAX_KEY = 2048;
+/** Lifetimes are capped at 100 years: a bound on retention, never a refusal. */
+const MAX_MS = 100 * 365 * 86_400_000;
+/** Expired rows are deleted every this many writes. */
+const SWEEP_EVERY = 1024;
+const SWEEP_BATCH = 1000;
+
+function checkKey(name: string, v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_KEY || v.includes('\0'))
+    invalidArgument(name, `a non-empty string of at most ${MAX_KEY} characters without NUL`);
+  return v;
+}
+
+function toMs(name: string, seconds: unknown): number {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0)
+    invalidArgument(name, 'a positive, finite number of seconds');
+  return Math.min(MAX_MS, Math.max(1, Math.ceil(seconds * 1000)));
+}
+
+function checkInt(name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    invalidArgument(name, `an integer ≥ ${min}`);
+  return v;
+}
+
+/** `path`, `:memory:`, `sqlite:path` or a `file:` URL → a path better-sqlite3 opens. */
+function toPath(target: string): string {
+  if (target === '') invalidArgument('target', 'a file path, ":memory:" or a database instance');
+  if (target.startsWith('file:')) return fileURLToPath(target);
+  if (target.startsWith('sqlite://')) return target.slice('sqlite://'.length);
+  if (target.startsWith('sqlite:')) return target.slice('sqlite:'.length);
+  return target;
+}
+
+interface Counter {
+  value: number;
+  reset_at: number;
+}
+
+interface UsageRow {
+  used: number;
+  expires_at: number;
+}
+
+/**
+ * A {@link UsageStore} in a SQLite file (better-sqlite3). Pass a path (created if
+ * missing), `':memory:'`, or an open `Database` (then `close()` leaves it open: its
+ * owner closes it).
+ *
+ * @example
+ * ```ts
+ * import { Paywall } from '@farebox/server';
+ * import { DevNode } from '@farebox/lightning';
+ * import { SqliteStore } from '@farebox/stores/sqlite';
+ *
+ * const store = new SqliteStore('./farebox.db');
+ * const paywall = new Paywall({
+ *   secret: process.env.FAREBOX_SECRET!,
+ *   lightning: new DevNode(),
+ *   routes: [{ method: 'GET', path: '/joke', price: 21 }],
+ *   store,
+ * });
+ * ```
+ */
+export class SqliteStore implements UsageStore {
+  readonly kind = 'sqlite';
+  /** The connection (for inspection and maintenance). */
+  readonly db: Database.Database;
+  readonly #owned: boolean;
+  readonly #now: () => number;
+  #writes = 0;
+  #closed = false;
+
+  readonly #reserveTx: (id: string, max: number | undefined, ttl: number, res: number) => Reservation;
+  readonly #settleTx: (id: string, commit: boolean) => void;
+  readonly #incrementTx: (key: string, window: number, by: number) => { value: number; resetAt: number };
+  readonly #claimTx: (key: string, value: string, ttl: number) => boolean;
+  readonly #putTx: (key: string, value: string, ttl: number) => void;
+  readonly #sweepTx: () => number;
+  readonly #usesStmt: Database.Statement<[string, number], { used: number }>;
+  readonly #getStmt: Database.Statement<[string, number], { value: string }>;
+
+  constructor(target: string | Database.Database, opts: SqliteStoreOptions = {}) {
+    if (opts === null || typeof opts !== 'object') invalidArgument('opts', 'an options object');
+    if (opts.now !== undefined && typeof opts.now !== 'function') invalidArgument('now', 'a function');
+    const busy = opts.busyTimeoutMs === undefined ? 5000 : checkInt('busyTimeoutMs', opts.busyTimeoutMs, 0);
+    const prefix = opts.tablePrefix ?? 'farebox_';
+    if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,39}$/.test(prefix))
+      invalidArgument('tablePrefix', 'letters, digits and "_" (at most 40), not starting with a digit');
+    this.#now = opts.now ?? (() => Date.now());
+
+    if (typeof target === 'string') {
+      const path = toPath(target);
+      try {
+        this.db = new Database(path, { timeout: busy });
+      } catch (e) {
+        throw new Error(`sqlite store: cannot open "${path}": ${(e as Error).message}`, { cause: e });
+      }
+      this.#owned = true;
+      // WAL: readers never block the writer, and the writer never blocks readers.
+      // synchronous=NORMAL is the usual WAL pairing: a power loss may lose the last
+      // commits but never corrupts the file.
+      if (!this.db.memory) this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+    } else if (target && typeof target === 'object' && typeof target.prepare === 'function') {
+      this.db = target;
+      this.#owned = false;
+    } else {
+      invalidArgument('target', 'a file path, ":memory:" or a better-sqlite3 Database');
+    }
+    this.db.pragma(`busy_timeout = ${busy}`);
+
+    const usage = `${prefix}usage`;
+    const res = `${prefix}reservations`;
+    const counters = `${prefix}counters`;
+    const kv = `${prefix}kv`;
+    this.db
+      .transaction(() => {
+        this.db.exec(`
+          CREATE TABLE IF NOT EXISTS ${usage} (
+            token_id TEXT PRIMARY KEY, used INTEGER NOT NULL, expires_at INTEGER NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX IF NOT EXISTS ${usage}_expires_at ON ${usage} (expires_at);
+          CREATE TABLE IF NOT EXISTS ${res} (
+            id INTEGER PRIMARY KEY, token_id TEXT NOT NULL, expires_at INTEGER NOT NULL
+          );
+          CREATE INDEX IF NOT EXISTS ${res}_token ON ${res} (token_id, expires_at);
+          CREATE INDEX IF NOT EXISTS ${res}_expires_at ON ${res} (expires_at);
+          CREATE TABLE IF NOT EXISTS ${counters} (
+            key TEXT PRIMARY KEY, value INTEGER NOT NULL, reset_at INTEGER NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX IF NOT EXISTS ${counters}_reset_at ON ${counters} (reset_at);
+          CREATE TABLE IF NOT EXISTS ${kv} (
+            key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX IF NOT EXISTS ${kv}_expires_at ON ${kv} (expires_at);
+        `);
+      })
+      .immediate();
+
+    const db = this.db;
+    const selUsage = db.prepare<[string], UsageRow>(
+      `SELECT used, expires_at FROM ${usage} WHERE token_id = ?`,
+    );
+    const putUsage = db.prepare<[string, number, number]>(
+      `INSERT INTO ${usage} (token_id, used, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (token_id) DO UPDATE SET used = excluded.used, expires_at = excluded.expires_at`,
+    );
+    const addUse = db.prepare<[string]>(`UPDATE ${usage} SET used = used + 1 WHERE token_id = ?`);
+    const delAllRes = db.prepare<[string]>(`DELETE FROM ${res} WHERE token_id = ?`);
+    const delLapsed = db.prepare<[string, number]>(
+      `DELETE FROM ${res} WHERE token_id = ? AND expires_at <= ?`,
+    );
+    const countRes = db.prepare<[string], { n: number }>(
+      `SELECT count(*) AS n FROM ${res} WHERE token_id = ?`,
+    );
+    const addRes = db.prepare<[string, number]>(`INSERT INTO ${res} (token_id, expires_at) VALUES (?, ?)`);
+    // The reservation that lapses first goes: reservations carry no owner.
+    const popRes = db.prepare<[string]>(
+      `DELETE FROM ${res} WHERE id = (SELECT id FROM ${res} WHERE token_id = ? ORDER BY expires_at, id LIMIT 1)`,
+    );
+    const incr = db.prepare<[{ key: string; by: number; now: number; window: number }], Counter>(
+      `INSERT INTO ${counters} AS c (key, value, reset_at) VALUES (@key, @by, @now + @window)
+       ON CONFLICT (key) DO UPDATE SET
+         value = CASE WHEN c.reset_at <= @now THEN excluded.value ELSE c.value + excluded.value END,
+         reset_at = CASE WHEN c.reset_at <= @now THEN excluded.reset_at ELSE c.reset_at END
+       RETURNING value, reset_at`,
+    );
+    // Inserts, or replaces an expired value; returns a row only then.
+    const claim = db.prepare<[{ key: string; value: string; exp: number; now: number }], { one: number }>(
+      `INSERT INTO ${kv} AS k (key, value, expires_at) VALUES (@key, @value, @exp)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+       WHERE k.expires_at <= @now
+       RETURNING 1 AS one`,
+    );
+    const put = db.prepare<[string, string, number]>(
+      `INSERT INTO ${kv} (key, value, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    );
+    this.#usesStmt = db.prepare(`SELECT used FROM ${usage} WHERE token_id = ? AND expires_at > ?`);
+    this.#getStmt = db.prepare(`SELECT value FROM ${kv} WHERE key = ? AND expires_at > ?`);
+    const sweeps = [
+      [usage, 'token_id', 'expires_at'],
+      [res, 'id', 'expires_at'],
+      [counters, 'key', 'reset_at'],
+      [kv, 'key', 'expires_at'],
+    ].map(([table, pk, col]) =>
+      db.prepare<[number]>(
+        `DELETE FROM ${table} WHERE ${pk} IN (SELECT ${pk} FROM ${table} WHERE ${col} <= ? LIMIT ${SWEEP_BATCH})`,
+      ),
+    );
+
+    const reserve = db.transaction(
+      (id: string, max: number | undefined, ttl: number, resMs: number): Reservation => {
+        const now = this.#now();
+        const row = selUsage.get(id);
+        let used = 0;
+        let expiresAt = now + ttl;
+        if (!row || row.expires_at <= now) {
+          // A new record: reservations of an expired one do not count.
+          delAllRes.run(id);
+        } else {
+          used = row.used;
+          expiresAt = Math.max(row.expires_at, expiresAt);
+          delLapsed.run(id, now);
+        }
+        putUsage.run(id, used, expiresAt);
+        const inFlight = countRes.get(id)?.n ?? 0;
+        if (max !== undefined && used + inFlight >= max)
+          return { ok: false, reason: used >= max ? 'used-up' : 'in-use', used, inFlight };
+        addRes.run(id, now + resMs);
+        return { ok: true, used, inFlight: inFlight + 1 };
+      },
+    );
+    this.#reserveTx = (...a) => reserve.immediate(...a);
+
+    const settle = db.transaction((id: string, commit: boolean) => {
+      const now = this.#now();
+      const row = selUsage.get(id);
+      if (!row || row.expires_at <= now) return;
+      delLapsed.run(id, now);
+      popRes.run(id);
+      if (commit) addUse.run(id);
+    });
+    this.#settleTx = (...a) => settle.immediate(...a);
+
+    const increment = db.transaction((key: string, window: number, by: number) => {
+      const r = incr.get({ key, by, now: this.#now(), window })!;
+      return { value: r.value, resetAt: r.reset_at };
+    });
+    this.#incrementTx = (...a) => increment.immediate(...a);
+
+    const claimTx = db.transaction((key: string, value: string, ttl: number) => {
+      const now = this.#now();
+      return claim.get({ key, value, exp: now + ttl, now }) !== undefined;
+    });
+    this.#claimTx = (...a) => claimTx.immediate(...a);
+
+    const putTx = db.transaction((key: string, value: string, ttl: number) => {
+      put.run(key, value, this.#now() + ttl);
+    });
+    this.#putTx = (...a) => putTx.immediate(...a);
+
+    const sweep = db.transaction(() => {
+      const now = this.#now();
+      let n = 0;
+      for (const s of sweeps) n += s.run(now).changes;
+      return n;
+    });
+    this.#sweepTx = () => sweep.immediate();
+  }
+
+  #wrote(): void {
+    if (++this.#writes % SWEEP_EVERY === 0) this.#sweepTx();
+  }
+
+  async reserve(
+    tokenId: string,
+    opts: { maxUses?: number; ttlSeconds: number; reservationSeconds: number },
+  ): Promise<Reservation> {
+    checkKey('tokenId', tokenId);
+    if (!opts || typeof opts !== 'object') invalidArgument('opts', 'an options object');
+    const max = opts.maxUses === undefined ? undefined : checkInt('maxUses', opts.maxUses, 0);
+    const ttl = toMs('ttlSeconds', opts.ttlSeconds);
+    const res = toMs('reservationSeconds', opts.reservationSeconds);
+    this.#wrote();
+    return this.#reserveTx(tokenId, max, ttl, res);
+  }
+
+  async commit(tokenId: string): Promise<void> {
+    this.#settleTx(checkKey('tokenId', tokenId), true);
+  }
+
+  async release(tokenId: string): Promise<void> {
+    this.#settleTx(checkKey('tokenId', tokenId), false);
+  }
+
+  async uses(tokenId: string): Promise<number> {
+    return this.#usesStmt.get(checkKey('tokenId', tokenId), this.#now())?.used ?? 0;
+  }
+
+  async increment(key: string, windowSeconds: number, by = 1): Promise<{ value: number; resetAt: number }> {
+    checkKey('key', key);
+    const window = toMs('windowSeconds', windowSeconds);
+    checkInt('by', by, Number.MIN_SAFE_INTEGER);
+    this.#wrote();
+    return this.#incrementTx(key, window, by);
+  }
+
+  async claim(key: string, ttlSeconds: number, value = '1'): Promise<boolean> {
+    checkKey('key', key);
+    const ttl = toMs('ttlSeconds', ttlSeconds);
+    if (typeof value !== 'string') invalidArgument('value', 'a string');
+    this.#wrote();
+    return this.#claimTx(key, value, ttl);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.#getStmt.get(checkKey('key', key), this.#now())?.value;
+  }
+
+  async put(key: string, value: string, ttlSeconds: number): Promise<void> {
+    checkKey('key', key);
+    if (typeof value !== 'string') invalidArgument('value', 'a string');
+    const ttl = toMs('ttlSeconds', ttlSeconds);
+    this.#wrote();
+    this.#putTx(key, value, ttl);
+  }
+
+  async revoke(tokenId: string, ttlSeconds: number): Promise<void> {
+    await this.put(`revoked:${checkKey('tokenId', tokenId)}`, '1', ttlSeconds);
+  }
+
+  async isRevoked(tokenId: string): Promise<boolean> {
+    return (await this.get(`revoked:${checkKey('tokenId', tokenId)}`)) !== undefined;
+  }
+
+  /**
+   * Deletes expired records (at most 1000 per table per call; also runs by itself every
+   * 1024 writes). Returns how many rows went.
+   */
+  async sweep(): Promise<number> {
+    return this.#sweepTx();
+  }
+
+  /** Closes the connection when this store opened it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owned) this.db.close();
+  }
+}
