@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { FareboxError } from '@farebox/core';
 import { demo, demoHelp } from './commands/demo.js';
 import { fetchCommand, fetchHelp } from './commands/fetch.js';
+import { gatewayCommand, gatewayHelp } from './commands/gateway.js';
 import { invoiceDecode, invoiceDecodeHelp } from './commands/invoice-decode.js';
 import { budgetCommand, budgetHelp, receiptsCommand, receiptsHelp } from './commands/receipts.js';
 import { tokenDecode, tokenDecodeHelp } from './commands/token-decode.js';
@@ -19,7 +20,9 @@ export const help = `farebox — pay-per-request HTTP APIs over Bitcoin Lightnin
 Usage: farebox <command> [options]
 
 Commands:
-  demo                     one L402 payment start to finish, on the dev node
+  gateway --demo           a paid reverse proxy in front of a sample API, on the dev node
+  gateway -c <file>        sell any upstream HTTP service per request (YAML/JSON config)
+  demo                     one L402 payment start to finish, in one process
   fetch <url>              call a URL like curl, paying L402 challenges within a budget
   receipts                 payments made by farebox fetch, with totals
   budget                   what is left of the spending budget
@@ -59,6 +62,7 @@ function simple(run: Simple, helpText: string): { run: Full; help: string } {
 const commands: Record<string, { run: Full; help: string }> = {
   demo: simple(demo, demoHelp),
   fetch: { run: fetchCommand, help: fetchHelp },
+  gateway: { run: gatewayCommand, help: gatewayHelp },
   receipts: { run: receiptsCommand, help: receiptsHelp },
   budget: { run: budgetCommand, help: budgetHelp },
   'token decode': simple(tokenDecode, tokenDecodeHelp),

@@ -257,7 +257,7 @@ function validate(
   if (!Array.isArray(o.services) || o.services.length === 0)
     bad(['services'], 'must list at least one service');
   const names = new Set<string>();
-  (o.services as unknown[]).forEach((raw, i) => {
+  for (const [i, raw] of (o.services as unknown[]).entries()) {
     const f = (k: string | number, ...rest: (string | number)[]) => ['services', i, k, ...rest];
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) bad(['services', i], 'must be a mapping');
     const s = raw as Record<string, unknown>;
@@ -301,7 +301,7 @@ function validate(
     } else if (s.price === undefined && s.auth === 'off') {
       price = 0;
     } else {
-      return bad(f('price'), 'must be sats (number), {msat: n} or {hook: URL}');
+      price = bad(f('price'), 'must be sats (number), {msat: n} or {hook: URL}');
     }
     const svc: ServiceConfig = { name, path, upstream: upstream.replace(/\/$/, ''), price };
     if (s.hosts !== undefined) {
@@ -359,7 +359,7 @@ function validate(
     if (s.requestSchema && typeof s.requestSchema === 'object')
       svc.requestSchema = s.requestSchema as Record<string, unknown>;
     cfg.services.push(svc);
-  });
+  }
   return cfg;
 }
 

@@ -332,7 +332,7 @@ export class Gateway {
       }
       if (d.type === 'respond') {
         status = d.response.status;
-        outcome = status === 402 ? 'challenged' : 'refused';
+        outcome = status === 402 ? 'challenged' : status < 400 ? 'answered' : 'refused';
         service =
           d.response.status === 402 || d.response.status === 401 ? this.#serviceOf(rt, webReq) : undefined;
         return await writeWeb(res, d.response, requestId);

@@ -63,7 +63,9 @@ class Histogram {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [k, d] of this.data) {
       const sep = k ? `${k},` : '';
-      this.bounds.forEach((b, i) => lines.push(`${this.name}_bucket{${sep}le="${b}"} ${d.buckets[i]}`));
+      for (let i = 0; i < this.bounds.length; i++) {
+        lines.push(`${this.name}_bucket{${sep}le="${this.bounds[i]}"} ${d.buckets[i]}`);
+      }
       lines.push(`${this.name}_bucket{${sep}le="+Inf"} ${d.count}`);
       lines.push(`${this.name}_sum${k ? `{${k}}` : ''} ${d.sum}`);
       lines.push(`${this.name}_count${k ? `{${k}}` : ''} ${d.count}`);
