@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from './axios.js';
 export * from './budget.js';
 export * from './challenge.js';
 export * from './client.js';
