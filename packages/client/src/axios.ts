@@ -8,13 +8,10 @@ import type { L402Client } from './client.js';
 
 /** The parts of an axios instance the interceptor uses (axios is not a dependency). */
 export interface AxiosLike {
-  interceptors: {
-    request: {
-      use(onFulfilled: (config: AxiosConfigLike) => AxiosConfigLike | Promise<AxiosConfigLike>): number;
-    };
-  };
-  defaults: { adapter?: unknown };
+  interceptors: { request: { use: (...args: never[]) => unknown } };
 }
+
+type Use = (onFulfilled: (config: AxiosConfigLike) => AxiosConfigLike) => number;
 
 /** The parts of an axios request config the interceptor reads and writes. */
 export interface AxiosConfigLike {
@@ -49,7 +46,7 @@ function fullUrl(c: AxiosConfigLike): string {
  * ```
  */
 export function withL402<T extends AxiosLike>(instance: T, client: L402Client): T {
-  instance.interceptors.request.use((config) => {
+  (instance.interceptors.request.use as unknown as Use)((config) => {
     config.adapter = async (c: AxiosConfigLike) => {
       const raw = c.headers?.toJSON ? c.headers.toJSON() : (c.headers ?? {});
       const headers = new Headers();

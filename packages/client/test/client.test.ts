@@ -48,7 +48,6 @@ describe('client against a farebox server (dev node, real HTTP)', () => {
   const node = new DevNode({ production: false, balanceMsat: sats(1_000_000) });
   let base = '';
   let close: () => Promise<void>;
-  let served = 0;
 
   beforeAll(async () => {
     const paywall = new Paywall({
@@ -62,7 +61,6 @@ describe('client against a farebox server (dev node, real HTTP)', () => {
       ],
     });
     const s = await serve(paywall, async (req) => {
-      served++;
       return Response.json({
         path: new URL(req.url).pathname,
         body: req.method === 'POST' ? await req.text() : null,
@@ -138,7 +136,10 @@ describe('client against a farebox server (dev node, real HTTP)', () => {
     const denied = wrapFetch(fetch, {
       wallet,
       approveAboveSats: 100,
-      approve: (q) => (asked.push(q.amountSats), false),
+      approve: (q) => {
+        asked.push(q.amountSats);
+        return false;
+      },
     });
     expect(await code(denied(`${base}/expensive`))).toBe('APPROVAL_DENIED');
     expect(asked).toEqual([500]);

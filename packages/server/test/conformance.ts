@@ -27,7 +27,7 @@ export function conformance(name: string, start: Start) {
     let lightningDown = false;
     const lightning: InvoiceIssuer = {
       backend: 'dev',
-      createInvoice: (r, o) =>
+      createInvoice: (r) =>
         lightningDown
           ? Promise.reject(Object.assign(new Error('down'), { code: 'LN_UNREACHABLE' }))
           : node.createInvoice(r),

@@ -126,7 +126,7 @@ export async function fetchCommand(argv: string[], io: Io): Promise<number> {
   const observe: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
     const hint = res.headers.get('x-farebox-dev-wallet');
-    if (hint && hint.startsWith('/')) devWalletUrl = new URL(hint, target.origin).href;
+    if (hint?.startsWith('/')) devWalletUrl = new URL(hint, target.origin).href;
     return res;
   };
   const wallet = new LazyWallet(values.wallet ?? io.env.FAREBOX_WALLET, () => devWalletUrl);
