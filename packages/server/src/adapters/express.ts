@@ -88,9 +88,10 @@ export function l402(paywall: Paywall): RequestHandler {
       return next(e);
     }
     if (d.type === 'respond') return writeResponse(res, d.response);
-    const { settle } = d;
-    res.once('finish', () => void settle(res.statusCode));
-    res.once('close', () => void (res.writableFinished || settle(500)));
+    // The answer is out by then: a store that fails now leaves the reservation to expire.
+    const settle = (status: number) => void d.settle(status).catch(() => {});
+    res.once('finish', () => settle(res.statusCode));
+    res.once('close', () => res.writableFinished || settle(500));
     try {
       if (req.body === undefined) req.body = await bodyOf(d.request);
     } catch (e) {

@@ -56,9 +56,11 @@ export function l402(paywall: Paywall): FastifyPluginCallback {
       const req = toRequest(request.raw);
       paywall.decide(req, { ip: request.raw.socket.remoteAddress }).then((d) => {
         if (d.type === 'respond') return void reply.send(d.response);
+        // The answer is out by then: a store that fails now leaves the reservation to expire.
         const res = reply.raw;
-        res.once('finish', () => void d.settle(res.statusCode));
-        res.once('close', () => void (res.writableFinished || d.settle(500)));
+        const settle = (status: number) => void d.settle(status).catch(() => {});
+        res.once('finish', () => settle(res.statusCode));
+        res.once('close', () => res.writableFinished || settle(500));
         request.l402 = d.type === 'paid' ? { receipt: d.receipt, token: d.token } : { free: d.free ?? false };
         reply.headers(corsHeaders(paywall.options.cors, req) ?? {});
         const body = d.request.body as NodeReadableStream | null;
