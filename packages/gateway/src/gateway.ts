@@ -12,13 +12,16 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { ErrorCodes } from '@farebox/core';
 import { DEV_NODE_NOTICE, redactConnection } from '@farebox/lightning';
 import type { Decision, PaywallEvents } from '@farebox/server';
+import { lazyBody } from '@farebox/server/node';
 import type { GatewayConfig } from './config.js';
 import { Ledger } from './ledger.js';
 import { GatewayMetrics } from './metrics.js';
 import { proxyRequest, proxyUpgrade } from './proxy.js';
 import { buildRuntime, openShared, type Runtime, type Shared } from './runtime.js';
+import { resolveSecret } from './secrets.js';
 
 /** Structured log lines (JSON objects). */
 export interface Logger {
@@ -41,40 +44,35 @@ export interface GatewayOptions {
   /** Production mode: the dev node refuses to start (default: `NODE_ENV === 'production'`). */
   production?: boolean;
   allowDevInProduction?: boolean;
-  /** Extra request handler for `/admin*` (the admin API and dashboard plug in here). */
-  admin?: (req: Request, gw: Gateway) => Promise<Response | undefined>;
+  /**
+   * Extra request handler for `/admin*` (the admin API and dashboard plug in here: see
+   * `createAdminHandler`). Called only when `admin.enabled` is set in the configuration.
+   */
+  admin?: (req: Request, gw: Gateway, info: AdminRequestInfo) => Promise<Response | undefined>;
+}
+
+/** What the gateway tells the admin hook about one request, beside the request itself. */
+export interface AdminRequestInfo {
+  /** The peer's socket address (never a forwarded header, whatever `trustProxy` says). */
+  clientIp: string | undefined;
+  /** The configured `admin.token`, resolved from its source (undefined when none is set). */
+  token: string | undefined;
+  /**
+   * True when the request came in on the dedicated admin listener (`admin.listen`) and that
+   * listener is bound to a non-loopback address: the operator opened it to the network on
+   * purpose. On the main listener admin stays loopback-only.
+   */
+  remoteAllowed: boolean;
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function parseListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');
   const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
   return { host, port: Number(listen.slice(i + 1)) };
-}
-
-/** A lazily attached web stream over a Node request: nothing is read unless the paywall pulls. */
-function lazyBody(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; used: () => boolean } {
-  let used = false;
-  const stream = new ReadableStream<Uint8Array>({
-    start(ctrl) {
-      void ctrl;
-    },
-    pull(ctrl) {
-      if (!used) {
-        used = true;
-        req.on('data', (c: Buffer) => {
-          ctrl.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
-          if ((ctrl.desiredSize ?? 1) <= 0) req.pause();
-        });
-        req.on('end', () => ctrl.close());
-        req.on('error', (e) => ctrl.error(e));
-      }
-      req.resume();
-    },
-    cancel() {
-      req.destroy();
-    },
-  });
-  return { stream, used: () => used };
 }
 
 function toWebRequest(req: IncomingMessage, proto: string, body?: ReadableStream<Uint8Array>): Request {
@@ -105,6 +103,15 @@ async function writeWeb(res: ServerResponse, r: Response, requestId: string): Pr
   res.end(body);
 }
 
+async function errorCode(r: Response): Promise<string | undefined> {
+  try {
+    const code = ((await r.json()) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function requestIdOf(req: IncomingMessage): string {
   const v = req.headers['x-request-id'];
   return typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : randomBytes(8).toString('hex');
@@ -117,6 +124,11 @@ export class Gateway {
   readonly logger: Logger;
   url = '';
   metricsUrl: string | undefined;
+  /** The dedicated admin listener's base URL (`admin.listen`), when there is one. */
+  adminUrl: string | undefined;
+  /** When {@link start} was called (ms since the epoch). */
+  startedAt = 0;
+  #adminToken: string | undefined;
   #rt!: Runtime;
   #shared!: Shared;
   #servers: Server[] = [];
@@ -170,6 +182,12 @@ export class Gateway {
     });
     if (secretCreated)
       this.logger.warn({ msg: 'created a server secret for the dev setup', path: secretCreated });
+    // Resolved before anything is swapped, so a reload with an unreadable token keeps the old one.
+    const adminToken =
+      config.admin?.enabled && config.admin.token
+        ? await resolveSecret(config.admin.token, this.#opts.env ?? process.env, 'admin.token')
+        : undefined;
+    this.#adminToken = adminToken;
     const old = this.#shared;
     this.#shared = shared;
     this.#rt = runtime;
@@ -181,6 +199,7 @@ export class Gateway {
   /** Starts listening. */
   async start(): Promise<this> {
     const config = this.#opts.config;
+    this.startedAt = Date.now();
     await this.#build(config);
     const { host, port } = parseListen(config.listen);
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
@@ -224,12 +243,29 @@ export class Gateway {
       this.#servers.push(ms);
       this.metricsUrl = `http://${m.host}:${(ms.address() as AddressInfo).port}/metrics`;
     }
+    if (config.admin?.enabled && config.admin.listen && this.#opts.admin) {
+      // A separate plain-HTTP listener that serves only /admin* (keep it on loopback, or
+      // behind a firewall): the public port then has no admin surface at all.
+      const a = parseListen(config.admin.listen);
+      const remoteAllowed = !isLoopbackHost(a.host);
+      const as = http.createServer(
+        (req, res) => void this.#admin(req, res, { proto: 'http', remoteAllowed, dedicated: true }),
+      );
+      await new Promise<void>((resolve, reject) => {
+        as.once('error', reject);
+        as.listen(a.port, a.host, () => resolve());
+      });
+      this.#servers.push(as);
+      const shownA = a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host;
+      this.adminUrl = `http://${shownA.includes(':') ? `[${shownA}]` : shownA}:${(as.address() as AddressInfo).port}/admin`;
+    }
     this.logger.info({
       msg: 'gateway listening',
       url: this.url,
       backend: redactConnection(config.backend),
       store: config.store.replace(/\/\/[^@]*@/, '//***@'),
       services: config.services.map((s) => s.name),
+      ...(this.adminUrl ? { admin: this.adminUrl } : {}),
       ...(this.#shared.dev ? { notice: DEV_NODE_NOTICE } : {}),
     });
     return this;
@@ -256,6 +292,49 @@ export class Gateway {
     await this.#checkBackend();
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
     res.end(this.metrics.render());
+  }
+
+  /**
+   * Serves `/admin*` through the admin hook; `undefined` when the hook declined. On the
+   * dedicated listener everything else is a 404 (and `/` leads to the dashboard).
+   */
+  async #admin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    o: { proto: string; remoteAllowed: boolean; dedicated?: boolean; requestId?: string },
+  ): Promise<number | undefined> {
+    const { proto, remoteAllowed, dedicated = false } = o;
+    const requestId = o.requestId ?? requestIdOf(req);
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    try {
+      // A reload may turn admin off: the dedicated listener then answers 404 like any path.
+      if ((path === '/admin' || path.startsWith('/admin/')) && this.#rt.config.admin?.enabled) {
+        const r = await this.#opts.admin!(toWebRequest(req, proto, lazyBody(req).stream), this, {
+          clientIp: req.socket.remoteAddress,
+          token: this.#adminToken,
+          remoteAllowed,
+        });
+        if (r) {
+          await writeWeb(res, r, requestId);
+          return r.status;
+        }
+      }
+      if (!dedicated) return undefined;
+      const r =
+        path === '/'
+          ? new Response(null, { status: 302, headers: { location: '/admin' } })
+          : Response.json({ error: { code: 'NOT_FOUND', message: 'not found' } }, { status: 404 });
+      await writeWeb(res, r, requestId);
+      return r.status;
+    } catch (e) {
+      this.logger.error({ msg: 'admin request failed', requestId, error: (e as Error).message });
+      if (!res.headersSent)
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"INTERNAL","message":"internal error"}}');
+      else res.destroy();
+      return 500;
+    }
   }
 
   async #checkBackend(): Promise<boolean> {
@@ -309,10 +388,10 @@ export class Gateway {
         this.#opts.admin &&
         !rt.config.admin.listen
       ) {
-        const r = await this.#opts.admin(toWebRequest(req, proto, lazyBody(req).stream), this);
-        if (r) {
-          status = r.status;
-          return await writeWeb(res, r, requestId);
+        const s = await this.#admin(req, res, { proto, remoteAllowed: false, requestId });
+        if (s !== undefined) {
+          status = s;
+          return;
         }
       }
       const body = lazyBody(req);
@@ -335,6 +414,15 @@ export class Gateway {
         outcome = status === 402 ? 'challenged' : status < 400 ? 'answered' : 'refused';
         service =
           d.response.status === 402 || d.response.status === 401 ? this.#serviceOf(rt, webReq) : undefined;
+        if (status === 402 && service) {
+          // The engine reports 401s and refusals; a 402 that is not a first challenge (a
+          // used-up or replayed token) is a refusal too, by its code.
+          const code = await errorCode(d.response.clone());
+          if (code && code !== ErrorCodes.PAYMENT_REQUIRED) {
+            outcome = 'refused';
+            this.metrics.refused.inc({ service, reason: code });
+          }
+        }
         return await writeWeb(res, d.response, requestId);
       }
       if (!d.route) {
@@ -349,7 +437,9 @@ export class Gateway {
           requestId,
         );
       }
-      const route = rt.paywall.routes.find((r) => r.key === d.route);
+      // Match again rather than look the key up: two services may share a key
+      // (`* /*` on two hosts), and the key alone would pick the first one's upstream.
+      const route = rt.paywall.match(webReq)?.route;
       service = route?.service;
       const svc = service ? rt.services.get(service) : undefined;
       if (!svc) {
@@ -441,7 +531,7 @@ export class Gateway {
       socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), body]));
       return;
     }
-    const route = d.route ? rt.paywall.routes.find((r) => r.key === d.route) : undefined;
+    const route = d.route ? rt.paywall.match(webReq)?.route : undefined;
     const svc = route ? rt.services.get(route.service) : undefined;
     if (!svc) {
       await d.settle(404);

@@ -34,7 +34,7 @@ import { clientIp, ipBucket } from './client-ip.js';
 import { corsHeaders, preflight } from './cors.js';
 import { llmsTxt, openApiDocument, servicesDocument } from './discovery.js';
 import { renderPaymentPage } from './page.js';
-import { type Challenge, challengeResponse, jsonResponse, refusal } from './responses.js';
+import { type Challenge, challengeResponse, jsonResponse, refusal, refusalCode } from './responses.js';
 import { type CompiledRoute, compileRoute, findRoute } from './routes.js';
 import { MemoryStore } from './store/memory.js';
 import type { UsageStore } from './store/types.js';
@@ -380,7 +380,7 @@ export class Paywall {
   #refuse(req: Request, route: CompiledRoute, res: Response): Decision {
     this.#emit('refused', {
       route: route.key,
-      code: res.headers.get('x-farebox-code') ?? String(res.status),
+      code: refusalCode(res) ?? String(res.status),
       status: res.status,
     });
     return this.#respond(req, res);

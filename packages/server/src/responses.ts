@@ -61,6 +61,13 @@ export function challengeResponse(
   return res;
 }
 
+const codes = new WeakMap<Response, string>();
+
+/** The error code a refusal was built with (for events and metrics). */
+export function refusalCode(res: Response): string | undefined {
+  return codes.get(res);
+}
+
 /** A refusal without a challenge (400, 409, 413, 429, 503). */
 export function refusal(
   status: number,
@@ -70,5 +77,7 @@ export function refusal(
 ): Response {
   const error: Record<string, unknown> = { code, message };
   if (extra.data) error.data = extra.data;
-  return jsonResponse(status, { error }, extra.headers);
+  const res = jsonResponse(status, { error }, extra.headers);
+  codes.set(res, code);
+  return res;
 }

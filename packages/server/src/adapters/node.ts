@@ -24,10 +24,36 @@ export function toRequest(req: IncomingMessage, signal?: AbortSignal): Request {
   const init: RequestInit & { duplex?: 'half' } = { method: req.method ?? 'GET', headers };
   if (signal) init.signal = signal;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    init.body = Readable.toWeb(req) as unknown as ReadableStream;
+    init.body = lazyBody(req).stream;
     init.duplex = 'half';
   }
   return new Request(url, init);
+}
+
+/**
+ * A web stream over a Node request that reads nothing until it is pulled, so a body the
+ * paywall does not need can still be piped elsewhere untouched (`used()` tells whether it was).
+ */
+export function lazyBody(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; used: () => boolean } {
+  let used = false;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(ctrl) {
+      if (!used) {
+        used = true;
+        req.on('data', (c: Buffer) => {
+          ctrl.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+          if ((ctrl.desiredSize ?? 1) <= 0) req.pause();
+        });
+        req.on('end', () => ctrl.close());
+        req.on('error', (e) => ctrl.error(e));
+      }
+      req.resume();
+    },
+    cancel() {
+      req.destroy();
+    },
+  });
+  return { stream, used: () => used };
 }
 
 /** Writes a `Response` to a Node response, streaming the body. */
