@@ -11,6 +11,8 @@ export default defineConfig({
       { find: /^@farebox\/lightning\/node$/, replacement: `${pkg('lightning')}/node/index.ts` },
       { find: /^@farebox\/client$/, replacement: `${pkg('client')}/index.ts` },
       { find: /^@farebox\/client\/node$/, replacement: `${pkg('client')}/node/index.ts` },
+      { find: /^@farebox\/services$/, replacement: `${pkg('services')}/index.ts` },
+      { find: /^@farebox\/services\/generators$/, replacement: `${pkg('services')}/generators/index.ts` },
       { find: /^@farebox\/mcp$/, replacement: `${pkg('mcp')}/index.ts` },
       { find: /^@farebox\/gateway$/, replacement: `${pkg('gateway')}/index.ts` },
       { find: /^@farebox\/stores\/(sqlite|redis|postgres)$/, replacement: `${pkg('stores')}/$1.ts` },
