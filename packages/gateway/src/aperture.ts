@@ -6,7 +6,10 @@
  * `timeout` the token validity, `capabilities` and `headers` as they are.
  *
  * Aperture tokens are good for any number of calls until they expire; converted services keep
- * that (a `pass` policy).
+ * that (a `pass` policy). A price of 0 or none is Aperture's default of 1 sat, not free.
+ * `authenticator.disable: true` makes every service free. Not converted: `dynamicprice` (gRPC;
+ * farebox's pricing hook is HTTP), `constraints`, `ratelimits`, `authskipinvoicecreationpaths`,
+ * LNC (`passphrase`, `mailboxaddress`), Tor, hashmail, etcd, autocert.
  *
  * @module
  */
@@ -30,22 +33,34 @@ export function fromApertureConfig(a: Record<string, unknown>): Record<string, u
     out.listen = a.listenaddr.replace(/^localhost:/, '127.0.0.1:').replace(/^:/, '0.0.0.0:');
   }
   const auth = (a.authenticator ?? {}) as Record<string, unknown>;
-  if (auth.disable === true) {
+  // Aperture with `disable: true` proxies without any payment: every service becomes free.
+  const disabled = auth.disable === true;
+  if (disabled) {
     out.backend = 'dev';
   } else if (typeof auth.lndhost === 'string') {
-    const q = new URLSearchParams();
+    // Paths stay readable (`/` is allowed in a query); anything else is escaped.
+    const q = (v: string) => encodeURIComponent(v).replace(/%2F/g, '/');
+    const params: string[] = [];
     if (typeof auth.macdir === 'string')
-      q.set('macaroon', `${auth.macdir.replace(/\/$/, '')}/invoice.macaroon`);
-    if (typeof auth.tlspath === 'string') q.set('cert', auth.tlspath);
-    out.backend = `lnd+grpc://${auth.lndhost.replace(/^localhost:/, '127.0.0.1:')}?${q.toString()}`;
+      params.push(`macaroon=${q(`${auth.macdir.replace(/\/$/, '')}/invoice.macaroon`)}`);
+    if (typeof auth.tlspath === 'string') params.push(`cert=${q(auth.tlspath)}`);
+    out.backend = `lnd+grpc://${auth.lndhost.replace(/^localhost:/, '127.0.0.1:')}?${params.join('&')}`;
   }
+  // Aperture keeps its secrets in its database; farebox needs one server secret. A `secret`
+  // written into the Aperture file is used, else the FAREBOX_SECRET environment variable.
+  if (a.secret !== undefined) out.secret = a.secret;
+  else if (!disabled && out.backend !== undefined) out.secret = { env: 'FAREBOX_SECRET' };
   const sqlite = (a.sqlite ?? {}) as Record<string, unknown>;
-  if (typeof sqlite.databasefilename === 'string') out.store = `sqlite:${sqlite.databasefilename}`;
+  // `dbfile` is the YAML name of Aperture's SqliteConfig.DatabaseFileName.
+  const dbfile = sqlite.dbfile ?? sqlite.databasefilename;
+  if (typeof dbfile === 'string') out.store = `sqlite:${dbfile}`;
   const pg = (a.postgres ?? {}) as Record<string, unknown>;
   if (a.dbbackend === 'postgres' && typeof pg.host === 'string') {
     const user = encodeURIComponent(String(pg.user ?? 'postgres'));
     const pass = pg.password ? `:${encodeURIComponent(String(pg.password))}` : '';
-    out.store = `postgres://${user}${pass}@${pg.host}:${pg.port ?? 5432}/${pg.name ?? 'aperture'}`;
+    const db = encodeURIComponent(String(pg.dbname ?? 'aperture'));
+    const ssl = pg.requiressl === true ? '?sslmode=require' : '';
+    out.store = `postgres://${user}${pass}@${pg.host}:${pg.port ?? 5432}/${db}${ssl}`;
   }
   const services = Array.isArray(a.services) ? a.services : [];
   out.services = services.map((raw: unknown, i: number) => {
@@ -54,12 +69,22 @@ export function fromApertureConfig(a: Record<string, unknown>): Record<string, u
       name: typeof s.name === 'string' ? s.name.replace(/_/g, '-') : `service-${i + 1}`,
       path: typeof s.pathregexp === 'string' ? `~${s.pathregexp}` : '/*',
       upstream: `${typeof s.protocol === 'string' ? s.protocol : 'http'}://${String(s.address ?? '')}`,
-      price: typeof s.price === 'number' ? s.price : 1,
+      // Aperture charges its default of 1 sat when the price is missing or 0 (proxy/service.go).
+      price: typeof s.price === 'number' && s.price > 0 ? s.price : 1,
     };
+    if (disabled) svc.auth = 'off';
     if (typeof s.hostregexp === 'string' && s.hostregexp !== '.*') svc.hosts = [`~${s.hostregexp}`];
-    if (typeof s.auth === 'string' && s.auth !== '') svc.auth = s.auth.trim().toLowerCase();
+    if (typeof s.auth === 'string' && s.auth !== '' && !disabled) svc.auth = s.auth.trim().toLowerCase();
     if (Array.isArray(s.authwhitelistpaths)) svc.freePaths = s.authwhitelistpaths.map(String);
-    if (s.headers && typeof s.headers === 'object') svc.headers = s.headers;
+    if (s.headers && typeof s.headers === 'object' && !Array.isArray(s.headers)) {
+      const headers: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(s.headers as Record<string, unknown>)) {
+        // `!file+hex:PATH` / `!file+base64:PATH`: the file's bytes, encoded, on every request.
+        const m = typeof v === 'string' ? /^!file\+(hex|base64):(.+)$/.exec(v) : null;
+        headers[k] = m ? { file: m[2], encoding: m[1] } : v;
+      }
+      svc.headers = headers;
+    }
     if (typeof s.capabilities === 'string' && s.capabilities !== '') {
       svc.capabilities = s.capabilities
         .split(',')

@@ -7,14 +7,18 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ErrorCodes, FareboxError } from '@farebox/core';
+import { parseConnection } from '@farebox/lightning';
 import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { fromApertureConfig, looksLikeAperture } from './aperture.js';
 
-/** A value taken from the environment or a file (never written inline into logs). */
-export type SecretSource = string | { env: string } | { file: string };
+/**
+ * A value taken from the environment or a file (never written inline into logs). A file is
+ * read as text (trimmed), or with `encoding` as bytes sent hex or base64 encoded.
+ */
+export type SecretSource = string | { env: string } | { file: string; encoding?: 'hex' | 'base64' };
 
 /** Token policy in configuration. */
-export type PolicyConfig = 'per-request' | { pass: number } | { credits: number; validSeconds?: number };
+export type PolicyConfig = 'per-request' | { pass: number } | { credits: number };
 
 /** One sold service. */
 export interface ServiceConfig {
@@ -90,8 +94,11 @@ function fail(
   message: string,
 ): never {
   let line: number | undefined;
-  if (doc && lc) {
-    const node = doc.getIn(field, true) as { range?: [number, number, number] } | undefined;
+  // The field's own node, else its nearest ancestor (a missing field: the mapping it is missing from).
+  for (let n = field.length; doc && lc && line === undefined && n >= 0; n--) {
+    const node = (n === 0 ? doc.contents : doc.getIn(field.slice(0, n), true)) as
+      | { range?: [number, number, number] }
+      | undefined;
     const at = node?.range?.[0];
     if (at !== undefined) line = lc.linePos(at).line;
   }
@@ -116,7 +123,7 @@ export function parseConfig(text: string, file = 'config'): GatewayConfig {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
+    const line = e.linePos?.[0]?.line ?? (e.pos ? lc.linePos(e.pos[0]).line : undefined);
     throw new FareboxError(
       ErrorCodes.CONFIG_INVALID,
       `${file}${line ? `:${line}` : ''}: ${e.message.split('\n')[0]}`,
@@ -186,6 +193,38 @@ const SERVICE_KEYS = new Set([
   'requestSchema',
 ]);
 
+/** Where a converted setting came from in an Aperture file (for messages). */
+const APERTURE_FIELDS: Record<string, string> = {
+  listen: 'listenaddr',
+  backend: 'authenticator',
+  store: 'sqlite',
+  path: 'pathregexp',
+  hosts: 'hostregexp',
+  upstream: 'address',
+  freePaths: 'authwhitelistpaths',
+  validSeconds: 'timeout',
+  policy: 'timeout',
+};
+
+function apertureField(field: (string | number)[]): (string | number)[] {
+  const out = field.map((f) => (typeof f === 'string' ? (APERTURE_FIELDS[f] ?? f) : f));
+  // hostregexp is one string, converted to a one-entry list.
+  return out[2] === 'hostregexp' ? out.slice(0, 3) : out;
+}
+
+function isRegExp(s: unknown): boolean {
+  if (typeof s !== 'string') return false;
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
 function validate(
   o: Record<string, unknown>,
   file: string,
@@ -194,7 +233,7 @@ function validate(
   converted: boolean,
 ): GatewayConfig {
   const bad = (field: (string | number)[], msg: string): never =>
-    fail(file, converted ? undefined : doc, lc, field, msg);
+    fail(file, doc, lc, converted ? apertureField(field) : field, msg);
   for (const k of Object.keys(o))
     if (!TOP_KEYS.has(k))
       bad([k], `unknown setting (known: ${[...TOP_KEYS].filter((x) => x !== '$schema').join(', ')})`);
@@ -208,15 +247,28 @@ function validate(
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min) bad(f, `must be a number ≥ ${min}`);
     return v as number;
   };
+  const bool = (v: unknown, f: (string | number)[]): boolean | undefined => {
+    if (v !== undefined && typeof v !== 'boolean') bad(f, 'must be true or false');
+    return v as boolean | undefined;
+  };
+  const mapping = (v: unknown, f: (string | number)[], keys: string[]): Record<string, unknown> => {
+    if (!isObject(v)) return bad(f, `must be a mapping (${keys.join(', ')})`);
+    for (const k of Object.keys(v))
+      if (!keys.includes(k)) bad([...f, k], `unknown setting (known: ${keys.join(', ')})`);
+    return v;
+  };
   const secret = (v: unknown, f: (string | number)[]): SecretSource | undefined => {
     if (v === undefined) return undefined;
     if (typeof v === 'string') return v;
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const s = v as Record<string, unknown>;
-      if (typeof s.env === 'string') return { env: s.env };
-      if (typeof s.file === 'string') return { file: s.file };
+      const only = (...keys: string[]) => Object.keys(s).every((k) => keys.includes(k));
+      if (typeof s.env === 'string' && only('env')) return { env: s.env };
+      if (typeof s.file === 'string' && s.encoding === undefined && only('file')) return { file: s.file };
+      if (typeof s.file === 'string' && (s.encoding === 'hex' || s.encoding === 'base64'))
+        if (only('file', 'encoding')) return { file: s.file, encoding: s.encoding };
     }
-    return bad(f, 'must be a string, {env: NAME} or {file: PATH}');
+    return bad(f, 'must be a string, {env: NAME} or {file: PATH, encoding?: hex|base64}');
   };
   const cfg: GatewayConfig = {
     listen: str(o.listen, ['listen'], '127.0.0.1:8402'),
@@ -224,36 +276,44 @@ function validate(
     store: str(o.store, ['store'], 'sqlite:farebox.db'),
     services: [],
   };
-  if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/.test(cfg.listen))
+  if (
+    !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/.test(cfg.listen) ||
+    Number(cfg.listen.slice(cfg.listen.lastIndexOf(':') + 1)) > 65535
+  )
     bad(['listen'], 'must be host:port (e.g. 127.0.0.1:8402)');
+  try {
+    parseConnection(cfg.backend);
+  } catch (e) {
+    bad(['backend'], `${(e as Error).message} (dev, lnd+rest://…, lnd+grpc://…, lnbits://…, …)`);
+  }
   if (!/^(memory|sqlite:.+|redis(s)?:\/\/.+|postgres(ql)?:\/\/.+)$/.test(cfg.store))
     bad(['store'], 'must be memory, sqlite:<path>, redis://… or postgres://…');
   if (o.tls !== undefined) {
-    const t = o.tls as Record<string, unknown>;
-    cfg.tls = { cert: str(t?.cert, ['tls', 'cert']), key: str(t?.key, ['tls', 'key']) };
+    const t = mapping(o.tls, ['tls'], ['cert', 'key']);
+    cfg.tls = { cert: str(t.cert, ['tls', 'cert']), key: str(t.key, ['tls', 'key']) };
   }
-  if (o.h2c !== undefined) cfg.h2c = o.h2c === true;
+  if (bool(o.h2c, ['h2c']) !== undefined) cfg.h2c = o.h2c === true;
   const sec = secret(o.secret, ['secret']);
   if (sec !== undefined) cfg.secret = sec;
   const exp = num(o.invoiceExpirySeconds, ['invoiceExpirySeconds'], 1);
   if (exp !== undefined) cfg.invoiceExpirySeconds = exp;
-  if (o.trustProxy !== undefined) cfg.trustProxy = o.trustProxy === true;
+  if (bool(o.trustProxy, ['trustProxy']) !== undefined) cfg.trustProxy = o.trustProxy === true;
   if (o.metrics !== undefined) {
-    const m = o.metrics as Record<string, unknown>;
-    cfg.metrics = { enabled: m?.enabled !== false };
-    if (m?.listen !== undefined) cfg.metrics.listen = str(m.listen, ['metrics', 'listen']);
+    const m = mapping(o.metrics, ['metrics'], ['enabled', 'listen']);
+    cfg.metrics = { enabled: bool(m.enabled, ['metrics', 'enabled']) !== false };
+    if (m.listen !== undefined) cfg.metrics.listen = str(m.listen, ['metrics', 'listen']);
   }
   if (o.admin !== undefined) {
-    const a = o.admin as Record<string, unknown>;
-    cfg.admin = { enabled: a?.enabled === true };
-    const tok = secret(a?.token, ['admin', 'token']);
+    const a = mapping(o.admin, ['admin'], ['enabled', 'token', 'listen']);
+    cfg.admin = { enabled: bool(a.enabled, ['admin', 'enabled']) === true };
+    const tok = secret(a.token, ['admin', 'token']);
     if (tok !== undefined) cfg.admin.token = tok;
-    if (a?.listen !== undefined) cfg.admin.listen = str(a.listen, ['admin', 'listen']);
+    if (a.listen !== undefined) cfg.admin.listen = str(a.listen, ['admin', 'listen']);
     if (cfg.admin.enabled && !cfg.admin.token)
       bad(['admin', 'token'], 'the admin API needs a token ({env: NAME} or {file: PATH})');
   }
-  if (typeof o.title === 'string') cfg.title = o.title;
-  if (typeof o.description === 'string') cfg.description = o.description;
+  if (o.title !== undefined) cfg.title = str(o.title, ['title']);
+  if (o.description !== undefined) cfg.description = str(o.description, ['description']);
   if (!Array.isArray(o.services) || o.services.length === 0)
     bad(['services'], 'must list at least one service');
   const names = new Set<string>();
@@ -276,28 +336,22 @@ function validate(
     }
     const path = str(s.path, f('path'), '/*');
     if (path.startsWith('~')) {
-      try {
-        new RegExp(path.slice(1));
-      } catch {
-        bad(f('path'), 'is not a valid regular expression');
-      }
+      if (!isRegExp(path.slice(1))) bad(f('path'), 'is not a valid regular expression');
     } else if (!path.startsWith('/')) bad(f('path'), 'must start with / (or ~ for a regular expression)');
     let price: ServiceConfig['price'];
     if (typeof s.price === 'number') {
       if (!(s.price >= 0)) bad(f('price'), 'must be ≥ 0');
       price = s.price;
-    } else if (
-      s.price &&
-      typeof s.price === 'object' &&
-      typeof (s.price as { msat?: unknown }).msat === 'number'
-    ) {
-      price = { msat: (s.price as { msat: number }).msat };
-    } else if (
-      s.price &&
-      typeof s.price === 'object' &&
-      typeof (s.price as { hook?: unknown }).hook === 'string'
-    ) {
-      price = { hook: (s.price as { hook: string }).hook };
+    } else if (isObject(s.price) && 'msat' in s.price) {
+      const msat = s.price.msat;
+      if (typeof msat !== 'number' || !Number.isSafeInteger(msat) || msat < 0)
+        bad(f('price', 'msat'), 'must be a whole number of millisatoshis ≥ 0');
+      price = { msat: msat as number };
+    } else if (isObject(s.price) && 'hook' in s.price) {
+      const hook = s.price.hook;
+      if (typeof hook !== 'string' || !/^https?:\/\/./.test(hook))
+        bad(f('price', 'hook'), 'must be an http:// or https:// URL');
+      price = { hook: hook as string };
     } else if (s.price === undefined && s.auth === 'off') {
       price = 0;
     } else {
@@ -307,6 +361,10 @@ function validate(
     if (s.hosts !== undefined) {
       if (!Array.isArray(s.hosts) || !s.hosts.every((h) => typeof h === 'string'))
         bad(f('hosts'), 'must be a list of host names');
+      (s.hosts as string[]).forEach((h, j) => {
+        if (h.startsWith('~') && !isRegExp(h.slice(1)))
+          bad(f('hosts', j), 'is not a valid regular expression');
+      });
       svc.hosts = s.hosts as string[];
     }
     if (s.methods !== undefined) {
@@ -314,8 +372,19 @@ function validate(
         bad(f('methods'), 'must be a list of methods');
       svc.methods = (s.methods as string[]).map((m) => m.toUpperCase());
     }
-    if (s.rewrite !== undefined) svc.rewrite = s.rewrite as ServiceConfig['rewrite'] & object;
+    if (s.rewrite !== undefined) {
+      if (!isObject(s.rewrite)) bad(f('rewrite'), 'must be {stripPrefix: PATH} or {from: REGEXP, to: TEXT}');
+      const rw = s.rewrite as Record<string, unknown>;
+      for (const k of Object.keys(rw))
+        if (!['stripPrefix', 'from', 'to'].includes(k)) bad(f('rewrite', k), 'unknown rewrite setting');
+      for (const k of ['stripPrefix', 'from', 'to'])
+        if (rw[k] !== undefined && typeof rw[k] !== 'string') bad(f('rewrite', k), 'must be a string');
+      if (rw.from !== undefined && !isRegExp(rw.from))
+        bad(f('rewrite', 'from'), 'is not a valid regular expression');
+      svc.rewrite = rw as ServiceConfig['rewrite'] & object;
+    }
     if (s.headers !== undefined) {
+      if (!isObject(s.headers)) bad(f('headers'), 'must be a mapping of header names to values');
       const h: Record<string, SecretSource> = {};
       for (const [k, v] of Object.entries(s.headers as Record<string, unknown>))
         h[k] = secret(v, f('headers', k))!;
@@ -324,10 +393,15 @@ function validate(
     if (s.policy !== undefined) {
       const p = s.policy as unknown;
       if (p === 'per-request') svc.policy = 'per-request';
-      else if (p && typeof p === 'object' && typeof (p as { pass?: unknown }).pass === 'number')
-        svc.policy = { pass: (p as { pass: number }).pass };
-      else if (p && typeof p === 'object' && typeof (p as { credits?: unknown }).credits === 'number') {
-        svc.policy = { credits: (p as { credits: number }).credits };
+      else if (isObject(p) && 'pass' in p) {
+        mapping(p, f('policy'), ['pass']);
+        if (typeof p.pass !== 'number' || !(p.pass > 0)) bad(f('policy', 'pass'), 'must be seconds > 0');
+        svc.policy = { pass: p.pass as number };
+      } else if (isObject(p) && 'credits' in p) {
+        mapping(p, f('policy'), ['credits']);
+        if (!Number.isInteger(p.credits) || (p.credits as number) < 1)
+          bad(f('policy', 'credits'), 'must be a whole number ≥ 1');
+        svc.policy = { credits: p.credits as number };
       } else bad(f('policy'), 'must be per-request, {pass: seconds} or {credits: n}');
     }
     if (s.auth !== undefined) {
@@ -338,26 +412,43 @@ function validate(
     if (s.freePaths !== undefined) {
       if (!Array.isArray(s.freePaths)) bad(f('freePaths'), 'must be a list of regular expressions');
       (s.freePaths as unknown[]).forEach((p, j) => {
-        try {
-          new RegExp(String(p));
-        } catch {
-          bad(f('freePaths', j), 'is not a valid regular expression');
-        }
+        if (!isRegExp(p)) bad(f('freePaths', j), 'is not a valid regular expression');
       });
       svc.freePaths = (s.freePaths as unknown[]).map(String);
     }
-    if (s.capabilities !== undefined) svc.capabilities = (s.capabilities as unknown[]).map(String);
+    if (s.capabilities !== undefined) {
+      if (!Array.isArray(s.capabilities) || !s.capabilities.every((c) => typeof c === 'string'))
+        bad(f('capabilities'), 'must be a list of names');
+      svc.capabilities = s.capabilities as string[];
+    }
     const vs = num(s.validSeconds, f('validSeconds'), 1);
     if (vs !== undefined) svc.validSeconds = vs;
     const mb = num(s.maxBodyBytes, f('maxBodyBytes'), 0);
     if (mb !== undefined) svc.maxBodyBytes = mb;
     const ts = num(s.timeoutSeconds, f('timeoutSeconds'), 0.001);
     if (ts !== undefined) svc.timeoutSeconds = ts;
-    if (s.rateLimit !== undefined) svc.rateLimit = s.rateLimit as ServiceConfig['rateLimit'] & object;
-    if (s.forwardCredential !== undefined) svc.forwardCredential = s.forwardCredential === true;
-    if (typeof s.description === 'string') svc.description = s.description;
-    if (s.requestSchema && typeof s.requestSchema === 'object')
+    if (s.rateLimit !== undefined) {
+      if (!isObject(s.rateLimit)) bad(f('rateLimit'), 'must be {perIp: …, perToken: …}');
+      for (const [k, v] of Object.entries(s.rateLimit as Record<string, unknown>)) {
+        if (k !== 'perIp' && k !== 'perToken') bad(f('rateLimit', k), 'unknown setting (perIp, perToken)');
+        const ok =
+          isObject(v) &&
+          Number.isInteger(v.limit) &&
+          (v.limit as number) >= 1 &&
+          typeof v.windowSeconds === 'number' &&
+          v.windowSeconds > 0 &&
+          Object.keys(v).every((x) => x === 'limit' || x === 'windowSeconds');
+        if (!ok) bad(f('rateLimit', k), 'must be {limit: n ≥ 1, windowSeconds: s > 0}');
+      }
+      svc.rateLimit = s.rateLimit as ServiceConfig['rateLimit'] & object;
+    }
+    if (bool(s.forwardCredential, f('forwardCredential')) !== undefined)
+      svc.forwardCredential = s.forwardCredential === true;
+    if (s.description !== undefined) svc.description = str(s.description, f('description'));
+    if (s.requestSchema !== undefined) {
+      if (!isObject(s.requestSchema)) bad(f('requestSchema'), 'must be a JSON Schema object');
       svc.requestSchema = s.requestSchema as Record<string, unknown>;
+    }
     cfg.services.push(svc);
   }
   return cfg;

@@ -134,6 +134,17 @@ function toRegExp(s: string): RegExp {
   return new RegExp(s);
 }
 
+/**
+ * A path pattern standing for a regular expression in discovery and route keys (the engine
+ * wants a path starting with `/`; with `pathRegExp` set it is only a label): the literal
+ * start of an anchored expression, `^/files/(\\d+)$` → `/files/*`, `^/a$` → `/a`, else `/*`.
+ */
+export function regexpLabel(re: string): string {
+  const literal = /^\^(\/[^\\.*+?()[\]{}|$^]*)/.exec(re)?.[1];
+  if (!literal) return '/*';
+  return re === `^${literal}$` ? literal : `${literal}*`;
+}
+
 /** The paywall routes of one service: its free paths first, then the service. */
 export function serviceRoutes(s: ServiceConfig): RouteConfig[] {
   const hosts = s.hosts?.map((h) => (h.startsWith('~') ? toRegExp(h.slice(1)) : h));
@@ -141,11 +152,14 @@ export function serviceRoutes(s: ServiceConfig): RouteConfig[] {
   if (hosts) base.hosts = hosts;
   const routes: RouteConfig[] = [];
   for (const p of s.freePaths ?? [])
-    routes.push({ ...base, path: `~${p}`, pathRegExp: toRegExp(p), free: true });
+    routes.push({ ...base, path: regexpLabel(p), pathRegExp: toRegExp(p), free: true });
   const methods = s.methods?.length ? s.methods : ['*'];
   for (const method of methods) {
     const r: RouteConfig = { ...base, method, path: s.path };
-    if (s.path.startsWith('~')) r.pathRegExp = toRegExp(s.path.slice(1));
+    if (s.path.startsWith('~')) {
+      r.path = regexpLabel(s.path.slice(1));
+      r.pathRegExp = toRegExp(s.path.slice(1));
+    }
     if (s.auth === 'off') r.free = true;
     const freebie = s.auth?.startsWith('freebie') ? Number(s.auth.split(' ')[1]) : 0;
     if (freebie > 0) r.freePerDay = freebie;

@@ -27,6 +27,8 @@ export async function resolveSecret(
     return v;
   }
   try {
+    // An encoding sends a binary file's bytes (a macaroon, say) as hex or base64 text.
+    if (src.encoding) return (await readFile(src.file)).toString(src.encoding);
     return (await readFile(src.file, 'utf8')).trim();
   } catch (e) {
     throw new FareboxError(ErrorCodes.CONFIG_INVALID, `${what}: cannot read ${src.file}`, {

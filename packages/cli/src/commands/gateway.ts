@@ -1,9 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type GatewayConfig, type Logger, loadConfig, parseConfig, startGateway } from '@farebox/gateway';
+import {
+  createAdminHandler,
+  type GatewayConfig,
+  type Logger,
+  loadConfig,
+  parseConfig,
+  startGateway,
+} from '@farebox/gateway';
 import { DEV_NODE_NOTICE, redactConnection } from '@farebox/lightning';
 import type { Io } from '../io.js';
 import { fareboxHome, fetchCommand } from './fetch.js';
@@ -18,7 +26,8 @@ Options:
   -c, --config <file>  configuration file (YAML or JSON)
   --check              validate the configuration, print the routes, and exit
   --demo               start a sample upstream and a gateway on the dev node
-                       (no real money), then pay one request with farebox fetch
+                       (no real money), then pay one request with farebox fetch;
+                       the admin dashboard is on, with a random token printed once
   --listen <host:port> override the listen address
   --json               with --check: print the normalized configuration as JSON
   -h, --help           this help
@@ -98,15 +107,19 @@ export async function gatewayCommand(argv: string[], io: Io): Promise<number> {
   }
   let upstream: { url: string; close: () => void } | undefined;
   let config: GatewayConfig;
+  let adminToken: string | undefined;
   const home = fareboxHome(io.env);
   if (values.demo) {
     upstream = await sampleUpstream();
+    // A fresh token each run: the dashboard is on loopback only and dies with the demo.
+    adminToken = randomBytes(24).toString('base64url');
     config = parseConfig(
       JSON.stringify({
         listen: values.listen ?? '127.0.0.1:8402',
         backend: 'dev',
         store: `sqlite:${join(home, 'demo', 'gateway.db')}`,
         title: 'farebox demo: jokes per request',
+        admin: { enabled: true, token: adminToken },
         services: [
           {
             name: 'jokes',
@@ -148,6 +161,7 @@ export async function gatewayCommand(argv: string[], io: Io): Promise<number> {
     logger,
     env: io.env,
     baseDir: values.config ? join(values.config, '..') : join(home, 'demo'),
+    admin: createAdminHandler(),
   });
   if (values.demo) {
     io.stdout(
@@ -161,6 +175,8 @@ export async function gatewayCommand(argv: string[], io: Io): Promise<number> {
         `  paid: GET ${gw.url}/joke (21 sats, one call per payment)   GET ${gw.url}/time (5 sats, an hour of calls)`,
         `  discovery                 ${gw.url}/.well-known/l402-services   ${gw.url}/llms.txt   ${gw.url}/openapi.json`,
         `  metrics                   ${gw.url}/metrics`,
+        `  admin dashboard           ${gw.adminUrl ?? `${gw.url}/admin`}   token: ${adminToken}`,
+        '                            (sign in with the token; it is not put in any URL)',
         `  in a browser              ${gw.url}/joke  (payment page with QR, WebLN and the dev wallet)`,
         '',
         `Paying one request: npx farebox fetch ${gw.url}/joke`,
