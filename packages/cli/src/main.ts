@@ -9,6 +9,7 @@ import { demo, demoHelp } from './commands/demo.js';
 import { fetchCommand, fetchHelp } from './commands/fetch.js';
 import { gatewayCommand, gatewayHelp } from './commands/gateway.js';
 import { invoiceDecode, invoiceDecodeHelp } from './commands/invoice-decode.js';
+import { mcpCommand, mcpHelp } from './commands/mcp.js';
 import { budgetCommand, budgetHelp, receiptsCommand, receiptsHelp } from './commands/receipts.js';
 import { tokenDecode, tokenDecodeHelp } from './commands/token-decode.js';
 import { Exit, type Io } from './io.js';
@@ -24,6 +25,7 @@ Commands:
   gateway -c <file>        sell any upstream HTTP service per request (YAML/JSON config)
   demo                     one L402 payment start to finish, in one process
   fetch <url>              call a URL like curl, paying L402 challenges within a budget
+  mcp [--http]             the MCP server: agents discover, quote and pay L402 APIs
   receipts                 payments made by farebox fetch, with totals
   budget                   what is left of the spending budget
   token decode <token>     decode an L402 macaroon, credential or challenge
@@ -63,6 +65,7 @@ const commands: Record<string, { run: Full; help: string }> = {
   demo: simple(demo, demoHelp),
   fetch: { run: fetchCommand, help: fetchHelp },
   gateway: { run: gatewayCommand, help: gatewayHelp },
+  mcp: { run: mcpCommand, help: mcpHelp },
   receipts: { run: receiptsCommand, help: receiptsHelp },
   budget: { run: budgetCommand, help: budgetHelp },
   'token decode': simple(tokenDecode, tokenDecodeHelp),

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '@farebox/core';
 import { DEV_NODE_NOTICE, redactConnection } from '@farebox/lightning';
@@ -101,6 +101,24 @@ async function writeWeb(res: ServerResponse, r: Response, requestId: string): Pr
   if (body) headers['content-length'] = String(body.length);
   res.writeHead(r.status, headers);
   res.end(body);
+}
+
+const H2_PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+
+/** Sends a cleartext connection to the HTTP/2 server if it opens with the h2 preface, else to HTTP/1.1. */
+function sniffPreface(socket: Socket, h1: http.Server, h2: http2.Http2Server): void {
+  let buf = Buffer.alloc(0);
+  const onReadable = () => {
+    for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null)
+      buf = Buffer.concat([buf, c]);
+    const start = buf.toString('latin1', 0, H2_PREFACE.length);
+    if (buf.length < H2_PREFACE.length && H2_PREFACE.startsWith(start) && !socket.readableEnded) return;
+    socket.off('readable', onReadable);
+    socket.unshift(buf);
+    (start === H2_PREFACE ? h2 : h1).emit('connection', socket);
+  };
+  socket.on('readable', onReadable);
+  socket.on('error', () => socket.destroy());
 }
 
 async function errorCode(r: Response): Promise<string | undefined> {
@@ -208,10 +226,19 @@ export class Gateway {
       const [cert, key] = await Promise.all([readFile(config.tls.cert), readFile(config.tls.key)]);
       server = https.createServer({ cert, key }, handler) as unknown as Server;
     } else if (config.h2c) {
-      server = http2.createServer(
-        { allowHTTP1: true } as http2.ServerOptions,
-        handler as never,
-      ) as unknown as Server;
+      // A cleartext HTTP/2 server speaks only HTTP/2 (`allowHTTP1` is for TLS servers): one
+      // port for both means reading the connection preface and handing the socket over.
+      const h1 = http.createServer(handler);
+      const h2 = http2.createServer(handler as never);
+      server = net.createServer((socket) => sniffPreface(socket, h1, h2)) as unknown as Server;
+      this.#servers.push(h1);
+      h1.keepAliveTimeout = 65_000;
+      h1.headersTimeout = 66_000;
+      h1.requestTimeout = 0;
+      h1.on(
+        'upgrade',
+        (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head),
+      );
     } else {
       server = http.createServer(handler);
     }

@@ -39,7 +39,8 @@ export function endToEnd(
   );
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue;
+    // HTTP/2 pseudo-headers (`:path`, `:authority`, …) are not headers to forward.
+    if (v === undefined || k.startsWith(':')) continue;
     const lk = k.toLowerCase();
     if (!keepUpgrade && (HOP_BY_HOP.has(lk) || named.has(lk))) continue;
     if (keepUpgrade && (lk === 'proxy-authorization' || lk === 'proxy-connection' || lk === 'keep-alive'))
@@ -72,7 +73,8 @@ export function upstreamHeaders(
   const prior = req.headers['x-forwarded-for'];
   h['x-forwarded-for'] = [prior, ctx.clientIp].filter(Boolean).join(', ');
   h['x-forwarded-proto'] = ctx.proto;
-  if (req.headers.host) h['x-forwarded-host'] = req.headers.host;
+  const host = req.headers.host ?? req.headers[':authority'];
+  if (typeof host === 'string') h['x-forwarded-host'] = host;
   h['x-request-id'] = ctx.requestId;
   h.host = svc.upstream.host;
   for (const [k, v] of Object.entries(svc.headers)) h[k.toLowerCase()] = v;

@@ -180,7 +180,8 @@ const service = {
 export const gatewaySchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   title: 'farebox gateway configuration',
-  description: 'A reverse proxy that sells upstream HTTP services per request over L402. See docs/gateway.md.',
+  description:
+    'A reverse proxy that sells upstream HTTP services per request over L402. See docs/gateway.md.',
   type: 'object',
   additionalProperties: false,
   required: ['services'],
@@ -218,11 +219,13 @@ export const gatewaySchema = {
       type: 'string',
       pattern: '^(memory|sqlite:.+|rediss?://.+|postgres(ql)?://.+)$',
       default: 'sqlite:farebox.db',
-      description: 'Usage store: sqlite:<path> (relative to the config file), memory, redis://…, postgres://….',
+      description:
+        'Usage store: sqlite:<path> (relative to the config file), memory, redis://…, postgres://….',
     },
     secret: {
       $ref: '#/$defs/secret',
-      description: 'Server secret (hex or base64, ≥ 32 bytes). Required with a real backend; use env or file.',
+      description:
+        'Server secret (hex or base64, ≥ 32 bytes). Required with a real backend; use env or file.',
     },
     invoiceExpirySeconds: { type: 'number', minimum: 1, default: 600 },
     trustProxy: {
@@ -243,7 +246,10 @@ export const gatewaySchema = {
       additionalProperties: false,
       properties: {
         enabled: { type: 'boolean', default: false },
-        token: { $ref: '#/$defs/secret', description: 'Bearer token of the admin API (required when enabled).' },
+        token: {
+          $ref: '#/$defs/secret',
+          description: 'Bearer token of the admin API (required when enabled).',
+        },
         listen: { type: 'string', description: 'A separate host:port for /admin.' },
       },
       if: { required: ['enabled'], properties: { enabled: { const: true } } },

@@ -31,7 +31,7 @@ function expandV6(a: string): string[] | undefined {
   return h.length === 8 ? h.map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')) : undefined;
 }
 
-/** The client IP: the socket's, or the first `X-Forwarded-For` entry when the proxy is trusted. */
+/** The client IP: the socket's, or the last `X-Forwarded-For` entry when the proxy is trusted. */
 export function clientIp(
   req: Request,
   socketIp: string | undefined,
@@ -39,7 +39,9 @@ export function clientIp(
 ): string | undefined {
   if (trustProxy) {
     const xff = req.headers.get('x-forwarded-for');
-    if (xff) return xff.split(',')[0]!.trim();
+    // The last entry is the one the trusted proxy appended; earlier ones come from the client.
+    const last = xff?.split(',').pop()?.trim();
+    if (last) return last;
   }
   return socketIp;
 }

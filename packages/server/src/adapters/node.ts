@@ -36,23 +36,27 @@ export function toRequest(req: IncomingMessage, signal?: AbortSignal): Request {
  */
 export function lazyBody(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; used: () => boolean } {
   let used = false;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(ctrl) {
-      if (!used) {
-        used = true;
-        req.on('data', (c: Buffer) => {
-          ctrl.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
-          if ((ctrl.desiredSize ?? 1) <= 0) req.pause();
-        });
-        req.on('end', () => ctrl.close());
-        req.on('error', (e) => ctrl.error(e));
-      }
-      req.resume();
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(ctrl) {
+        if (!used) {
+          used = true;
+          req.on('data', (c: Buffer) => {
+            ctrl.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+            if ((ctrl.desiredSize ?? 1) <= 0) req.pause();
+          });
+          req.on('end', () => ctrl.close());
+          req.on('error', (e) => ctrl.error(e));
+        }
+        req.resume();
+      },
+      cancel() {
+        req.destroy();
+      },
+      // highWaterMark 0: nothing is pulled (so nothing read) until a reader asks.
     },
-    cancel() {
-      req.destroy();
-    },
-  });
+    { highWaterMark: 0 },
+  );
   return { stream, used: () => used };
 }
 
