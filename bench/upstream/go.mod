@@ -1,0 +1,3 @@
+module farebox.dev/bench/upstream
+
+go 1.22
