@@ -84,10 +84,11 @@ export class MemoryClientStore implements ClientStore {
   #data: ClientData = emptyData();
 
   async load(): Promise<ClientData> {
-    return structuredClone(this.#data);
+    return this.#data;
   }
 
   async save(data: ClientData): Promise<void> {
-    this.#data = structuredClone(data);
+    // The client mutates its loaded document in place: keeping the reference is enough.
+    this.#data = data;
   }
 }

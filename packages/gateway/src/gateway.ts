@@ -130,9 +130,14 @@ async function errorCode(r: Response): Promise<string | undefined> {
   }
 }
 
+const ID_PREFIX = randomBytes(4).toString('hex');
+let idCounter = 0;
+
 function requestIdOf(req: IncomingMessage): string {
   const v = req.headers['x-request-id'];
-  return typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : randomBytes(8).toString('hex');
+  if (typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v)) return v;
+  idCounter = (idCounter + 1) % 0x100000000;
+  return `${ID_PREFIX}${idCounter.toString(16).padStart(8, '0')}`;
 }
 
 /** A running gateway. */

@@ -170,7 +170,11 @@ export function proxyRequest(
       const h = endToEnd(ur.headers);
       h['x-request-id'] = ctx.requestId;
       res.writeHead(ur.statusCode ?? 502, ur.statusMessage, h);
-      res.flushHeaders();
+      // Streams (SSE, chunked without a length) get their head at once; others go out with the
+      // first body chunk, one write instead of two.
+      const type = String(ur.headers['content-type'] ?? '');
+      if (type.startsWith('text/event-stream') || ur.headers['content-length'] === undefined)
+        res.flushHeaders();
       ur.pipe(res);
       ur.on('error', () => {
         res.destroy();

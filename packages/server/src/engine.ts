@@ -303,11 +303,16 @@ export class Paywall {
 
     const nowS = Math.floor(this.#now() / 1000);
     const ttl = Math.max(60, (token.grant.validUntil ?? nowS + CREDITS_VALID_SECONDS) - nowS + 3600);
-    const r = await this.store.reserve(token.tokenId, {
-      ...(token.grant.maxUses !== undefined ? { maxUses: token.grant.maxUses } : {}),
-      ttlSeconds: ttl,
-      reservationSeconds: RESERVATION_SECONDS,
-    });
+    // Tokens with a use limit reserve a use before the handler runs. Unlimited ones (passes)
+    // need no reservation: their uses are counted with one write once served.
+    const limited = token.grant.maxUses !== undefined;
+    const r = limited
+      ? await this.store.reserve(token.tokenId, {
+          maxUses: token.grant.maxUses!,
+          ttlSeconds: ttl,
+          reservationSeconds: RESERVATION_SECONDS,
+        })
+      : ({ ok: true, used: 0, inFlight: 0 } as const);
     if (!r.ok) {
       if (r.reason === 'in-use') {
         return this.#refuse(
@@ -355,11 +360,15 @@ export class Paywall {
         if (settled) return;
         settled = true;
         if (status >= 500) {
-          await this.store.release(token.tokenId);
+          if (limited) await this.store.release(token.tokenId);
           return;
         }
-        await this.store.commit(token.tokenId);
-        receipt.use = r.used + 1;
+        if (limited) {
+          await this.store.commit(token.tokenId);
+          receipt.use = r.used + 1;
+        } else {
+          receipt.use = (await this.store.increment(`uses:${token.tokenId}`, ttl)).value;
+        }
         this.#emit('served', { route: route.key, receipt, status });
       },
     };
