@@ -8,9 +8,11 @@ import { FareboxError } from '@farebox/core';
 import { demo, demoHelp } from './commands/demo.js';
 import { fetchCommand, fetchHelp } from './commands/fetch.js';
 import { gatewayCommand, gatewayHelp } from './commands/gateway.js';
+import { initCommand, initHelp } from './commands/init.js';
 import { invoiceDecode, invoiceDecodeHelp } from './commands/invoice-decode.js';
 import { mcpCommand, mcpHelp } from './commands/mcp.js';
 import { budgetCommand, budgetHelp, receiptsCommand, receiptsHelp } from './commands/receipts.js';
+import { servicesCommand, servicesHelp } from './commands/services.js';
 import { tokenDecode, tokenDecodeHelp } from './commands/token-decode.js';
 import { Exit, type Io } from './io.js';
 
@@ -23,6 +25,8 @@ Usage: farebox <command> [options]
 Commands:
   gateway --demo           a paid reverse proxy in front of a sample API, on the dev node
   gateway -c <file>        sell any upstream HTTP service per request (YAML/JSON config)
+  services                 the paid AI services of the seeds (music, 3D models)
+  init worker <dir>        a Cloudflare Worker that sells an endpoint (LNbits, L402)
   demo                     one L402 payment start to finish, in one process
   fetch <url>              call a URL like curl, paying L402 challenges within a budget
   mcp [--http]             the MCP server: agents discover, quote and pay L402 APIs
@@ -65,9 +69,11 @@ const commands: Record<string, { run: Full; help: string }> = {
   demo: simple(demo, demoHelp),
   fetch: { run: fetchCommand, help: fetchHelp },
   gateway: { run: gatewayCommand, help: gatewayHelp },
+  init: { run: initCommand, help: initHelp },
   mcp: { run: mcpCommand, help: mcpHelp },
   receipts: { run: receiptsCommand, help: receiptsHelp },
   budget: { run: budgetCommand, help: budgetHelp },
+  services: { run: servicesCommand, help: servicesHelp },
   'token decode': simple(tokenDecode, tokenDecodeHelp),
   'invoice decode': simple(invoiceDecode, invoiceDecodeHelp),
 };

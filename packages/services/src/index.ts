@@ -1,1 +1,2 @@
+export * from './app/index.js';
 export * from './generators/index.js';
