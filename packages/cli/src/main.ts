@@ -5,15 +5,6 @@
  */
 import { parseArgs } from 'node:util';
 import { FareboxError } from '@farebox/core';
-import { demo, demoHelp } from './commands/demo.js';
-import { fetchCommand, fetchHelp } from './commands/fetch.js';
-import { gatewayCommand, gatewayHelp } from './commands/gateway.js';
-import { initCommand, initHelp } from './commands/init.js';
-import { invoiceDecode, invoiceDecodeHelp } from './commands/invoice-decode.js';
-import { mcpCommand, mcpHelp } from './commands/mcp.js';
-import { budgetCommand, budgetHelp, receiptsCommand, receiptsHelp } from './commands/receipts.js';
-import { servicesCommand, servicesHelp } from './commands/services.js';
-import { tokenDecode, tokenDecodeHelp } from './commands/token-decode.js';
 import { Exit, type Io } from './io.js';
 
 export type { Io } from './io.js';
@@ -65,17 +56,51 @@ function simple(run: Simple, helpText: string): { run: Full; help: string } {
   };
 }
 
-const commands: Record<string, { run: Full; help: string }> = {
-  demo: simple(demo, demoHelp),
-  fetch: { run: fetchCommand, help: fetchHelp },
-  gateway: { run: gatewayCommand, help: gatewayHelp },
-  init: { run: initCommand, help: initHelp },
-  mcp: { run: mcpCommand, help: mcpHelp },
-  receipts: { run: receiptsCommand, help: receiptsHelp },
-  budget: { run: budgetCommand, help: budgetHelp },
-  services: { run: servicesCommand, help: servicesHelp },
-  'token decode': simple(tokenDecode, tokenDecodeHelp),
-  'invoice decode': simple(invoiceDecode, invoiceDecodeHelp),
+type Loaded = { run: Full; help: string };
+
+// Each command loads on use, so `farebox invoice decode` does not load the gateway, the MCP
+// SDK or the generators.
+const commands: Record<string, () => Promise<Loaded>> = {
+  demo: async () => {
+    const m = await import('./commands/demo.js');
+    return simple(m.demo, m.demoHelp);
+  },
+  fetch: async () => {
+    const m = await import('./commands/fetch.js');
+    return { run: m.fetchCommand, help: m.fetchHelp };
+  },
+  gateway: async () => {
+    const m = await import('./commands/gateway.js');
+    return { run: m.gatewayCommand, help: m.gatewayHelp };
+  },
+  init: async () => {
+    const m = await import('./commands/init.js');
+    return { run: m.initCommand, help: m.initHelp };
+  },
+  mcp: async () => {
+    const m = await import('./commands/mcp.js');
+    return { run: m.mcpCommand, help: m.mcpHelp };
+  },
+  receipts: async () => {
+    const m = await import('./commands/receipts.js');
+    return { run: m.receiptsCommand, help: m.receiptsHelp };
+  },
+  budget: async () => {
+    const m = await import('./commands/receipts.js');
+    return { run: m.budgetCommand, help: m.budgetHelp };
+  },
+  services: async () => {
+    const m = await import('./commands/services.js');
+    return { run: m.servicesCommand, help: m.servicesHelp };
+  },
+  'token decode': async () => {
+    const m = await import('./commands/token-decode.js');
+    return simple(m.tokenDecode, m.tokenDecodeHelp);
+  },
+  'invoice decode': async () => {
+    const m = await import('./commands/invoice-decode.js');
+    return simple(m.invoiceDecode, m.invoiceDecodeHelp);
+  },
 };
 
 /** Runs the CLI with `argv` (without the node and script paths); resolves to the exit code. */
@@ -83,8 +108,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const words = argv.filter((a) => !a.startsWith('-'));
   const two = words.slice(0, 2).join(' ');
   const key = commands[two] ? two : (words[0] ?? '');
-  const cmd = commands[key];
-  if (!cmd) {
+  const load = commands[key];
+  if (!load) {
     if (argv.includes('--version')) {
       io.stdout('farebox 0.1.0\n');
       return Exit.OK;
@@ -100,6 +125,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const rest = [...argv];
   for (const w of key.split(' ')) rest.splice(rest.indexOf(w), 1);
   const json = rest.includes('--json');
+  const cmd = await load();
   try {
     return await cmd.run(rest, io);
   } catch (e) {
