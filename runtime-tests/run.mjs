@@ -50,7 +50,9 @@ const runtimesDir = fileURLToPath(new URL('./runtimes/', import.meta.url));
 const rtRequire = createRequire(join(runtimesDir, 'package.json'));
 if (!existsSync(join(runtimesDir, 'node_modules'))) {
   log('installing runtimes (Node 24, Bun, Deno) into runtime-tests/runtimes …');
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', runtimesDir], { stdio: 'inherit' });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', runtimesDir], {
+    stdio: 'inherit',
+  });
 }
 
 function resolveBin(pkg, path) {
