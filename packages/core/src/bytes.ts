@@ -5,12 +5,31 @@
  */
 import { ErrorCodes, FareboxError, invalidArgument } from './errors.js';
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = new Uint8Array(16).map((_, i) => '0123456789abcdef'.charCodeAt(i));
+// Hex of up to 64 bytes is spelled as ASCII into a scratch and decoded in one call, which is
+// faster than building the string piece by piece; 32 bytes (ids, hashes) have their own
+// scratch so that no view has to be made.
+const HEX_SCRATCH = new Uint8Array(128);
+const HEX_SCRATCH_64 = new Uint8Array(64);
 
 /** Lowercase hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n <= HEX_SCRATCH.length / 2) {
+    const t = n === 32 ? HEX_SCRATCH_64 : HEX_SCRATCH;
+    for (let i = 0; i < n; i++) {
+      const v = bytes[i]!;
+      t[2 * i] = HEX_DIGITS[v >> 4]!;
+      t[2 * i + 1] = HEX_DIGITS[v & 15]!;
+    }
+    return decoder.decode(n === 32 ? t : t.subarray(0, 2 * n));
+  }
   let out = '';
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  for (let i = 0; i < n; i++) out += HEX[bytes[i]!];
   return out;
 }
 
@@ -43,7 +62,9 @@ export function isHex(s: string, bytes?: number): boolean {
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const B64_DECODE = new Int16Array(128).fill(-1);
+// Decoding table over byte values (either alphabet): the 6-bit value, or -1.
+const B64_DECODE = new Int32Array(256).fill(-1);
+const B64_SCRATCH = new Uint8Array(4096);
 for (let i = 0; i < 64; i++) {
   B64_DECODE[B64.charCodeAt(i)] = i;
   B64_DECODE[B64URL.charCodeAt(i)] = i;
@@ -82,22 +103,60 @@ export function fromBase64(s: string, name = 'base64'): Uint8Array {
   if (s.length - end > 2) invalidArgument(name, 'base64 (too much padding)');
   if (end % 4 === 1) invalidArgument(name, 'base64 (bad length)');
   if (s.length !== end && s.length % 4 !== 0) invalidArgument(name, 'base64 (bad padding)');
-  const out = new Uint8Array(Math.floor((end * 3) / 4));
-  let o = 0;
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; i < end; i++) {
-    const c = s.charCodeAt(i);
-    const v = c < 128 ? B64_DECODE[c]! : -1;
-    if (v < 0) invalidArgument(name, 'base64 (bad character)');
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
+  // The characters as bytes: one native `encodeInto` call for inputs that fit the scratch
+  // (reading a string char by char costs a representation check per char in V8). Any
+  // non-ASCII character is invalid base64 and shows as a UTF-8 expansion.
+  let codes: Uint8Array;
+  if (s.length <= B64_SCRATCH.length) {
+    const r = encoder.encodeInto(s, B64_SCRATCH);
+    if (r.read !== s.length || r.written !== s.length) {
+      B64_SCRATCH.fill(0, 0, r.written);
+      invalidArgument(name, 'base64 (bad character)');
+    }
+    codes = B64_SCRATCH;
+  } else {
+    codes = new Uint8Array(end);
+    for (let i = 0; i < end; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 127) invalidArgument(name, 'base64 (bad character)');
+      codes[i] = c;
     }
   }
-  return o === out.length ? out : out.subarray(0, o);
+  const out = decodeBase64Codes(codes, end);
+  if (codes === B64_SCRATCH) codes.fill(0, 0, s.length);
+  if (out === undefined) invalidArgument(name, 'base64 (bad character)');
+  return out;
+}
+
+/**
+ * Decodes `end` ASCII codes of base64 (checked for length and padding already); undefined
+ * when one is not a base64 character.
+ */
+function decodeBase64Codes(b: Uint8Array, end: number): Uint8Array | undefined {
+  const out = new Uint8Array(Math.floor((end * 3) / 4));
+  const T = B64_DECODE;
+  // Four characters (24 bits) at a time; a character outside both alphabets decodes to -1,
+  // which makes the OR of the four negative.
+  const whole = end - (end % 4);
+  let o = 0;
+  let i = 0;
+  for (; i < whole; i += 4) {
+    const v = (T[b[i]!]! << 18) | (T[b[i + 1]!]! << 12) | (T[b[i + 2]!]! << 6) | T[b[i + 3]!]!;
+    if (v < 0) return undefined;
+    out[o] = v >> 16;
+    out[o + 1] = v >> 8;
+    out[o + 2] = v;
+    o += 3;
+  }
+  // 2 or 3 characters left (1 is refused by the caller): 1 or 2 bytes; trailing bits are ignored.
+  if (i < end) {
+    const three = i + 2 < end;
+    const v = (T[b[i]!]! << 18) | (T[b[i + 1]!]! << 12) | (three ? T[b[i + 2]!]! << 6 : 0);
+    if (v < 0) return undefined;
+    out[o++] = v >> 16;
+    if (three) out[o++] = v >> 8;
+  }
+  return out;
 }
 
 /** Concatenates byte arrays. */
@@ -121,16 +180,16 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 /** UTF-8 bytes of a string. */
 export function utf8(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
 /** Decodes UTF-8 strictly; throws `code` on invalid UTF-8. */
-export function fromUtf8(b: Uint8Array, code: (typeof ErrorCodes)[keyof typeof ErrorCodes] = ErrorCodes.MALFORMED_MACAROON): string {
+export function fromUtf8(
+  b: Uint8Array,
+  code: (typeof ErrorCodes)[keyof typeof ErrorCodes] = ErrorCodes.MALFORMED_MACAROON,
+): string {
   try {
     return decoder.decode(b);
   } catch (cause) {

@@ -73,36 +73,79 @@ export interface ServiceTier {
   tier: number;
 }
 
+/**
+ * The value of `s` from `from` to its end when that is 1 to `max` ASCII digits (the regex
+ * `^\d{1,max}$`), else -1. `max` is at most 15, so the value is exact.
+ */
+function digits(s: string, from: number, max: number): number {
+  const len = s.length - from;
+  if (len < 1 || len > max) return -1;
+  let n = 0;
+  for (let i = from; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 /** Parses a `services` value (`name:tier,name2:tier`). */
 export function parseServices(value: string): ServiceTier[] {
   const out: ServiceTier[] = [];
-  for (const part of value.split(',')) {
-    const s = part.trim();
+  // As `value.split(',')`, without the intermediate array.
+  for (let start = 0; ; ) {
+    const comma = value.indexOf(',', start);
+    const s = (comma < 0 ? value.slice(start) : value.slice(start, comma)).trim();
     const colon = s.lastIndexOf(':');
     const name = colon < 0 ? s : s.slice(0, colon);
-    const tierText = colon < 0 ? '0' : s.slice(colon + 1);
-    if (name === '' || !/^\d{1,9}$/.test(tierText)) {
-      throw new FareboxError(ErrorCodes.CAVEAT_FAILED, 'malformed services caveat', { data: { value: s.slice(0, 64) } });
+    const tier = colon < 0 ? 0 : digits(s, colon + 1, 9);
+    if (name === '' || tier < 0) {
+      throw new FareboxError(ErrorCodes.CAVEAT_FAILED, 'malformed services caveat', {
+        data: { value: s.slice(0, 64) },
+      });
     }
-    out.push({ name, tier: Number(tierText) });
+    out.push({ name, tier });
+    if (comma < 0) return out;
+    start = comma + 1;
   }
-  return out;
 }
 
 function parseUnixSeconds(c: Caveat): number {
-  if (!/^\d{1,15}$/.test(c.value)) {
+  const n = digits(c.value, 0, 15);
+  if (n < 0) {
     throw new FareboxError(ErrorCodes.CAVEAT_FAILED, `malformed ${c.condition} caveat`, {
       data: { condition: c.condition },
     });
   }
-  return Number(c.value);
+  return n;
 }
 
+/** The `farebox_uses` limit: `^[1-9]\d{0,9}$`, else -1. */
+function parseUses(value: string): number {
+  const first = value.charCodeAt(0);
+  return first >= 49 /* 1 */ && first <= 57 /* 9 */ ? digits(value, 0, 10) : -1;
+}
+
+/** `value.split(',').map((s) => s.trim()).filter((s) => s !== '')`, without the intermediate arrays. */
 function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const out: string[] = [];
+  for (let start = 0; ; ) {
+    const comma = value.indexOf(',', start);
+    const s = (comma < 0 ? value.slice(start) : value.slice(start, comma)).trim();
+    if (s !== '') out.push(s);
+    if (comma < 0) return out;
+    start = comma + 1;
+  }
+}
+
+function includes(list: readonly string[], s: string): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === s) return true;
+  return false;
+}
+
+/** True when `cond` is `<service><suffix>` (as `cond.slice(0, -suffix.length) === service`). */
+function isServiceCondition(cond: string, suffix: string, service: string | undefined): boolean {
+  return service !== undefined && cond.length === service.length + suffix.length && cond.startsWith(service);
 }
 
 /** What the request being served asks of a token. */
@@ -145,7 +188,11 @@ export interface Satisfier {
   final(cur: Caveat, ctx: CaveatContext): boolean;
 }
 
-function failed(message: string, c: Caveat, code: (typeof ErrorCodes)[keyof typeof ErrorCodes] = ErrorCodes.CAVEAT_FAILED): FareboxError {
+function failed(
+  message: string,
+  c: Caveat,
+  code: (typeof ErrorCodes)[keyof typeof ErrorCodes] = ErrorCodes.CAVEAT_FAILED,
+): FareboxError {
   return new FareboxError(code, message, { data: { condition: c.condition } });
 }
 
@@ -170,40 +217,77 @@ export function checkCaveats(
   satisfiers: readonly Satisfier[] = [],
 ): CaveatGrant {
   const grant: CaveatGrant = {};
-  const seen = new Map<string, Caveat>();
+  // The last caveat seen for each condition: a short list searched from the end (tokens
+  // carry a handful of caveats), a Map once the list grows.
+  const seenList: Caveat[] = [];
+  let seenMap: Map<string, Caveat> | undefined;
   for (const c of caveats) {
-    const prev = seen.get(c.condition);
-    seen.set(c.condition, c);
+    let prev: Caveat | undefined;
+    if (seenMap === undefined) {
+      for (let j = seenList.length - 1; j >= 0; j--) {
+        if (seenList[j]!.condition === c.condition) {
+          prev = seenList[j];
+          break;
+        }
+      }
+      seenList.push(c);
+      if (seenList.length > 16) {
+        seenMap = new Map();
+        for (const s of seenList) seenMap.set(s.condition, s);
+      }
+    } else {
+      prev = seenMap.get(c.condition);
+      seenMap.set(c.condition, c);
+    }
     const cond = c.condition;
     if (cond === CAVEAT_SERVICES) {
       const svcs = parseServices(c.value);
       if (prev) {
         const before = parseServices(prev.value);
         for (const s of svcs) {
-          if (!before.some((b) => b.name === s.name && b.tier === s.tier)) throw widened(c);
+          let listed = false;
+          for (const b of before) {
+            if (b.name === s.name && b.tier === s.tier) {
+              listed = true;
+              break;
+            }
+          }
+          if (!listed) throw widened(c);
         }
       }
-      if (ctx.service !== undefined && !svcs.some((s) => s.name === ctx.service)) {
-        throw failed(`token is not valid for service ${ctx.service}`, c, ErrorCodes.WRONG_SERVICE);
+      if (ctx.service !== undefined) {
+        let found = false;
+        for (const s of svcs) {
+          if (s.name === ctx.service) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) {
+          throw failed(`token is not valid for service ${ctx.service}`, c, ErrorCodes.WRONG_SERVICE);
+        }
       }
       grant.services = svcs;
     } else if (cond.endsWith(CAPABILITIES_SUFFIX) && cond.length > CAPABILITIES_SUFFIX.length) {
       const caps = list(c.value);
       if (prev) {
         const before = list(prev.value);
-        if (!caps.every((x) => before.includes(x))) throw widened(c);
+        for (const x of caps) if (!includes(before, x)) throw widened(c);
       }
-      const svc = cond.slice(0, -CAPABILITIES_SUFFIX.length);
-      if (svc === ctx.service) {
-        if (ctx.capability !== undefined && !caps.includes(ctx.capability)) {
+      if (isServiceCondition(cond, CAPABILITIES_SUFFIX, ctx.service)) {
+        if (ctx.capability !== undefined && !includes(caps, ctx.capability)) {
           throw failed(`token lacks capability ${ctx.capability}`, c);
         }
         grant.capabilities = caps;
       }
-    } else if (cond === CAVEAT_VALID_UNTIL || (cond.endsWith(VALID_UNTIL_SUFFIX) && cond.length > VALID_UNTIL_SUFFIX.length)) {
+    } else if (
+      cond === CAVEAT_VALID_UNTIL ||
+      (cond.endsWith(VALID_UNTIL_SUFFIX) && cond.length > VALID_UNTIL_SUFFIX.length)
+    ) {
       const until = parseUnixSeconds(c);
       if (prev && until > parseUnixSeconds(prev)) throw widened(c);
-      const applies = cond === CAVEAT_VALID_UNTIL || cond.slice(0, -VALID_UNTIL_SUFFIX.length) === ctx.service;
+      const applies =
+        cond === CAVEAT_VALID_UNTIL || isServiceCondition(cond, VALID_UNTIL_SUFFIX, ctx.service);
       if (applies) {
         if (ctx.now >= until) throw failed('token expired', c, ErrorCodes.EXPIRED);
         grant.validUntil = grant.validUntil === undefined ? until : Math.min(grant.validUntil, until);
@@ -216,8 +300,8 @@ export function checkCaveats(
       }
       grant.requestHash = c.value;
     } else if (cond === CAVEAT_USES) {
-      if (!/^[1-9]\d{0,9}$/.test(c.value)) throw failed('malformed farebox_uses caveat', c);
-      const n = Number(c.value);
+      const n = parseUses(c.value);
+      if (n < 0) throw failed('malformed farebox_uses caveat', c);
       if (prev && n > Number(prev.value)) throw widened(c);
       grant.maxUses = grant.maxUses === undefined ? n : Math.min(grant.maxUses, n);
     } else if (cond === CAVEAT_PREIMAGE) {
@@ -226,7 +310,13 @@ export function checkCaveats(
         throw failed('preimage caveat does not match the credential', c);
       }
     } else {
-      const custom = satisfiers.find((s) => s.condition === cond);
+      let custom: Satisfier | undefined;
+      for (const s of satisfiers) {
+        if (s.condition === cond) {
+          custom = s;
+          break;
+        }
+      }
       if (custom) {
         if (prev && custom.previous && !custom.previous(prev, c)) throw widened(c);
         if (!custom.final(c, ctx)) throw failed(`caveat ${cond} not satisfied`, c);

@@ -18,8 +18,8 @@
  *
  * @module
  */
-import { fromBase64, fromHex, isHex, toHex } from './bytes.js';
 import { type AuthItem, MAX_HEADER_LENGTH, parseAuthHeader } from './auth-params.js';
+import { fromBase64, isHex, toHex } from './bytes.js';
 import { ErrorCodes, FareboxError } from './errors.js';
 import { macaroonToBase64, parseMacaroon } from './macaroon/codec.js';
 import type { Macaroon } from './macaroon/types.js';
@@ -39,6 +39,8 @@ export interface L402Challenge {
   version?: string;
 }
 
+const PARAM_FORM = /^(macaroon|token|preimage)\s*=/i;
+
 /** Most macaroons accepted in one credential. */
 export const MAX_CREDENTIAL_MACAROONS = 4;
 
@@ -49,9 +51,14 @@ function malformed(reason: string, cause?: unknown): FareboxError {
   });
 }
 
+/** `L402` or `LSAT` in any case (ASCII case folding: no other character lowercases to these). */
 function isL402Scheme(s: string): boolean {
-  const l = s.toLowerCase();
-  return l === 'l402' || l === 'lsat';
+  if (s.length !== 4 || (s.charCodeAt(0) | 0x20) !== 0x6c /* l */) return false;
+  const c1 = s.charCodeAt(1);
+  const c2 = s.charCodeAt(2);
+  const c3 = s.charCodeAt(3);
+  if (c1 === 0x34 /* 4 */) return c2 === 0x30 /* 0 */ && c3 === 0x32 /* 2 */;
+  return (c1 | 0x20) === 0x73 /* s */ && (c2 | 0x20) === 0x61 /* a */ && (c3 | 0x20) === 0x74 /* t */;
 }
 
 /**
@@ -88,13 +95,18 @@ export function buildChallenges(opts: {
  * const [first] = parseChallenges(response.headers.get('www-authenticate') ?? '');
  * ```
  */
-export function parseChallenges(values: string | readonly string[], maxLength = MAX_HEADER_LENGTH): L402Challenge[] {
+export function parseChallenges(
+  values: string | readonly string[],
+  maxLength = MAX_HEADER_LENGTH,
+): L402Challenge[] {
   const list = typeof values === 'string' ? [values] : values;
   const out: L402Challenge[] = [];
   let total = 0;
   for (const v of list) {
     total += v.length;
-    if (total > maxLength * 4) throw new FareboxError(ErrorCodes.TOO_LARGE, 'authentication headers too long');
+    if (total > maxLength * 4) {
+      throw new FareboxError(ErrorCodes.TOO_LARGE, 'authentication headers too long');
+    }
     for (const item of parseAuthHeader(v, maxLength)) {
       if (!isL402Scheme(item.scheme)) continue;
       const macaroon = item.params.macaroon ?? item.params.token;
@@ -131,9 +143,39 @@ export type L402Credential =
       paymentHash: string;
     };
 
+const encoder = new TextEncoder();
+const HEX_SCRATCH = new Uint8Array(3 * 64);
+// Hex digit values by byte (either case), -1 for anything else.
+const HEX_VALUE = new Int32Array(256).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
+/** 64 hex digits (either case) as 32 bytes, or undefined: one pass for the usual preimage form. */
+function hex32(t: string): Uint8Array | undefined {
+  if (t.length !== 64) return undefined;
+  // The characters as bytes in one native call (non-ASCII shows as a longer UTF-8 form).
+  const b = HEX_SCRATCH;
+  const r = encoder.encodeInto(t, b);
+  let bad = r.read !== 64 || r.written !== 64 ? -1 : 0;
+  const out = new Uint8Array(32);
+  if (bad === 0) {
+    for (let i = 0; i < 32; i++) {
+      const hi = HEX_VALUE[b[2 * i]!]!;
+      const lo = HEX_VALUE[b[2 * i + 1]!]!;
+      bad |= hi | lo;
+      out[i] = (hi << 4) | lo;
+    }
+  }
+  b.fill(0, 0, r.written);
+  return bad < 0 ? undefined : out;
+}
+
 function parsePreimage(text: string): Uint8Array {
   const t = text.trim();
-  if (isHex(t, 32)) return fromHex(t, 'preimage');
+  const hex = hex32(t);
+  if (hex !== undefined) return hex;
   if (/^[A-Za-z0-9+/_-]{43}=?$/.test(t)) {
     try {
       const b = fromBase64(t, 'preimage');
@@ -146,6 +188,12 @@ function parsePreimage(text: string): Uint8Array {
 }
 
 function parseMacaroons(text: string): Macaroon[] {
+  if (text.indexOf(',') < 0) {
+    // The usual case: one macaroon.
+    const t = text.trim();
+    if (t === '') throw malformed('empty macaroon');
+    return [parseMacaroon(t)];
+  }
   const parts = text.split(',');
   if (parts.length > MAX_CREDENTIAL_MACAROONS) throw malformed('too many macaroons');
   return parts.map((p) => {
@@ -169,15 +217,24 @@ function parseMacaroons(text: string): Macaroon[] {
  */
 export function parseCredential(value: string, maxLength = MAX_HEADER_LENGTH): L402Credential | undefined {
   if (typeof value !== 'string') throw malformed('not a string');
-  if (value.length > maxLength) throw new FareboxError(ErrorCodes.TOO_LARGE, `Authorization longer than ${maxLength}`);
+  if (value.length > maxLength) {
+    throw new FareboxError(ErrorCodes.TOO_LARGE, `Authorization longer than ${maxLength}`);
+  }
   const v = value.trim();
-  const sp = v.search(/[ \t]/);
+  let sp = 0;
+  for (; sp < v.length; sp++) {
+    const c = v.charCodeAt(sp);
+    if (c === 0x20 || c === 0x09) break;
+  }
+  if (sp === v.length) sp = -1;
   const scheme = sp < 0 ? v : v.slice(0, sp);
   if (!isL402Scheme(scheme)) return undefined;
   const rest = sp < 0 ? '' : v.slice(sp + 1).trim();
   if (rest === '') throw malformed('missing token');
-  // Parameter form: macaroon="…", preimage="…".
-  if (/^(macaroon|token|preimage)\s*=/i.test(rest)) {
+  // Parameter form: macaroon="…", preimage="…". The regex only runs when the first letter
+  // can start one of those names (m, t or p in either case); base64 macaroons start with A.
+  const first = rest.charCodeAt(0) | 0x20;
+  if ((first === 0x6d || first === 0x74 || first === 0x70) && PARAM_FORM.test(rest)) {
     let item: AuthItem | undefined;
     try {
       item = parseAuthHeader(`${scheme} ${rest}`, maxLength)[0];

@@ -6,13 +6,20 @@
  * @module
  */
 import { constantTimeEqual, fromUtf8, toHex } from './bytes.js';
-import { type Caveat, type CaveatContext, type CaveatGrant, checkCaveats, parseCaveat, type Satisfier } from './caveats.js';
-import { chainCaveat, deriveMacaroonKey } from './macaroon/chain.js';
-import { hmacSha256 } from './crypto/hmac.js';
+import {
+  CAVEAT_PREIMAGE,
+  type Caveat,
+  type CaveatContext,
+  type CaveatGrant,
+  checkCaveats,
+  parseCaveat,
+  type Satisfier,
+} from './caveats.js';
 import { sha256 } from './crypto/sha256.js';
 import { ErrorCodes, FareboxError } from './errors.js';
 import { decodeIdentifier } from './identifier.js';
 import type { Keyring } from './keyring.js';
+import { chainSignature } from './macaroon/chain.js';
 import type { Macaroon } from './macaroon/types.js';
 
 /** Options for {@link verifyToken}. */
@@ -39,18 +46,41 @@ export interface VerifiedToken {
   grant: CaveatGrant;
 }
 
+// Scratch for the root key (wiped after use) and the expected signature.
+const ROOT_KEY = new Uint8Array(32);
+const SIGNATURE = new Uint8Array(32);
+
 function badSignature(): FareboxError {
   return new FareboxError(ErrorCodes.BAD_SIGNATURE, 'token signature is invalid');
 }
 
 /** Parses a macaroon's first-party caveats. Third-party caveats are refused (L402 has none). */
 export function macaroonCaveats(m: Macaroon): Caveat[] {
-  return m.caveats.map((c) => {
+  const out: Caveat[] = [];
+  for (const c of m.caveats) {
     if (c.vid !== undefined) {
       throw new FareboxError(ErrorCodes.CAVEAT_FAILED, 'third-party caveats are not supported');
     }
-    return parseCaveat(fromUtf8(c.id, ErrorCodes.CAVEAT_FAILED));
-  });
+    out.push(parseCaveat(fromUtf8(c.id, ErrorCodes.CAVEAT_FAILED)));
+  }
+  return out;
+}
+
+/**
+ * The context the caveats are checked in: the request's, with the credential's preimage
+ * added when the request gave none. Only a `preimage` caveat and custom satisfiers read
+ * that, so without either the request's context is used as is (copying an object is
+ * costly next to the rest of verification).
+ */
+function caveatContext(opts: VerifyOptions, caveats: readonly Caveat[]): CaveatContext {
+  const context = opts.context;
+  if (context.preimage) return context;
+  if (opts.satisfiers === undefined || opts.satisfiers.length === 0) {
+    let readsPreimage = false;
+    for (const c of caveats) if (c.condition === CAVEAT_PREIMAGE) readsPreimage = true;
+    if (!readsPreimage) return context;
+  }
+  return { ...context, preimage: opts.preimage };
 }
 
 /**
@@ -70,10 +100,9 @@ export function macaroonCaveats(m: Macaroon): Caveat[] {
 export function verifyToken(opts: VerifyOptions): VerifiedToken {
   const { macaroon: m, keyring } = opts;
   const id = decodeIdentifier(m.identifier);
-  const sig = keyring.rootKey(id.tokenId);
-  deriveMacaroonKey(sig, sig);
-  hmacSha256(sig, m.identifier, sig);
-  for (const c of m.caveats) chainCaveat(sig, c);
+  const rootKey = keyring.rootKey(id.tokenId, ROOT_KEY);
+  const sig = chainSignature(rootKey, m.identifier, m.caveats, SIGNATURE);
+  rootKey.fill(0);
   if (!constantTimeEqual(sig, m.signature)) throw badSignature();
   if (!(opts.preimage instanceof Uint8Array) || opts.preimage.length !== 32) {
     throw new FareboxError(ErrorCodes.WRONG_PREIMAGE, 'preimage must be 32 bytes');
@@ -84,7 +113,6 @@ export function verifyToken(opts: VerifyOptions): VerifiedToken {
   const tokenId = toHex(id.tokenId);
   if (opts.isRevoked?.(tokenId)) throw new FareboxError(ErrorCodes.REVOKED, 'token was revoked');
   const caveats = macaroonCaveats(m);
-  const ctx: CaveatContext = opts.context.preimage ? opts.context : { ...opts.context, preimage: opts.preimage };
-  const grant = checkCaveats(caveats, ctx, opts.satisfiers);
+  const grant = checkCaveats(caveats, caveatContext(opts, caveats), opts.satisfiers);
   return { tokenId, paymentHash: toHex(id.paymentHash), caveats, grant };
 }

@@ -10,7 +10,7 @@
  */
 import { fromUtf8 } from '../bytes.js';
 import { ErrorCodes, FareboxError } from '../errors.js';
-import { type Macaroon, type MacaroonCaveat, MACAROON_LIMITS } from './types.js';
+import { MACAROON_LIMITS, type Macaroon, type MacaroonCaveat } from './types.js';
 
 const EOS = 0;
 const LOCATION = 1;
@@ -85,14 +85,21 @@ export function encodeMacaroonV2(m: Macaroon): Uint8Array {
 
 class Reader {
   pos = 0;
+  /** Bounds of the data of the field last read by {@link next}. */
+  start = 0;
+  end = 0;
   constructor(readonly b: Uint8Array) {}
 
   uvarint(): number {
-    let n = 0;
-    let mul = 1;
-    for (let i = 0; i < 4; i++) {
-      if (this.pos >= this.b.length) throw malformed('truncated varint');
-      const byte = this.b[this.pos++]!;
+    const b = this.b;
+    if (this.pos >= b.length) throw malformed('truncated varint');
+    const first = b[this.pos++]!;
+    if (first < 0x80) return first;
+    let n = first & 0x7f;
+    let mul = 128;
+    for (let i = 1; i < 4; i++) {
+      if (this.pos >= b.length) throw malformed('truncated varint');
+      const byte = b[this.pos++]!;
       n += (byte & 0x7f) * mul;
       if (byte < 0x80) return n;
       mul *= 128;
@@ -100,19 +107,34 @@ class Reader {
     throw malformed('varint too long');
   }
 
-  /** Reads one field; returns tag EOS with empty data for the end-of-section marker. */
-  field(): { tag: number; data: Uint8Array } {
+  /**
+   * Reads one field and returns its tag; its data is `b[start..end)` (see {@link data}).
+   * The end-of-section marker is tag EOS with empty data.
+   */
+  next(): number {
     const tag = this.uvarint();
-    if (tag === EOS) return { tag, data: EMPTY };
+    if (tag === EOS) {
+      this.start = this.end = this.pos;
+      return tag;
+    }
     const len = this.uvarint();
     if (len > this.b.length - this.pos) throw malformed('field length beyond end');
-    const data = this.b.subarray(this.pos, this.pos + len);
+    this.start = this.pos;
     this.pos += len;
-    return { tag, data };
+    this.end = this.pos;
+    return tag;
+  }
+
+  /** The data of the field last read. */
+  data(): Uint8Array {
+    return this.b.subarray(this.start, this.end);
+  }
+
+  /** The data of the field last read, as strict UTF-8. */
+  text(): string {
+    return fromUtf8(this.data());
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** Decodes a V2 binary macaroon. Throws L402_MALFORMED_MACAROON. */
 export function decodeMacaroonV2(bytes: Uint8Array): Macaroon {
@@ -122,46 +144,49 @@ export function decodeMacaroonV2(bytes: Uint8Array): Macaroon {
   if (bytes[0] !== 2) throw malformed('not a V2 macaroon');
   const r = new Reader(bytes);
   r.pos = 1;
-  let f = r.field();
+  let tag = r.next();
   let location = '';
-  if (f.tag === LOCATION) {
-    location = fromUtf8(f.data);
-    f = r.field();
+  if (tag === LOCATION) {
+    location = r.text();
+    tag = r.next();
   }
-  if (f.tag !== IDENTIFIER) throw malformed('missing identifier');
-  const identifier = f.data;
-  if (r.field().tag !== EOS) throw malformed('unexpected field in header');
+  if (tag !== IDENTIFIER) throw malformed('missing identifier');
+  const identifier = r.data();
+  if (r.next() !== EOS) throw malformed('unexpected field in header');
   const caveats: MacaroonCaveat[] = [];
   for (;;) {
-    f = r.field();
-    if (f.tag === EOS) break;
+    tag = r.next();
+    if (tag === EOS) break;
     if (caveats.length >= MACAROON_LIMITS.maxCaveats) throw malformed('too many caveats');
     let cloc: string | undefined;
-    if (f.tag === LOCATION) {
-      cloc = fromUtf8(f.data);
-      f = r.field();
+    if (tag === LOCATION) {
+      cloc = r.text();
+      tag = r.next();
     }
-    if (f.tag !== IDENTIFIER) throw malformed('caveat without identifier');
-    const id = f.data;
-    f = r.field();
+    if (tag !== IDENTIFIER) throw malformed('caveat without identifier');
+    const id = r.data();
+    tag = r.next();
     let vid: Uint8Array | undefined;
-    if (f.tag === VID) {
-      vid = f.data;
-      f = r.field();
+    if (tag === VID) {
+      vid = r.data();
+      tag = r.next();
     }
-    if (f.tag !== EOS) throw malformed('unexpected field in caveat');
-    const cav: { id: Uint8Array; vid?: Uint8Array; location?: string } = { id };
-    if (vid !== undefined) cav.vid = vid;
-    if (cloc !== undefined) cav.location = cloc;
-    caveats.push(cav);
+    if (tag !== EOS) throw malformed('unexpected field in caveat');
+    if (vid === undefined && cloc === undefined) {
+      caveats.push({ id });
+    } else {
+      const cav: { id: Uint8Array; vid?: Uint8Array; location?: string } = { id };
+      if (vid !== undefined) cav.vid = vid;
+      if (cloc !== undefined) cav.location = cloc;
+      caveats.push(cav);
+    }
   }
-  f = r.field();
-  if (f.tag !== SIGNATURE) throw malformed('missing signature');
-  if (f.data.length !== 32) throw malformed('signature must be 32 bytes');
+  if (r.next() !== SIGNATURE) throw malformed('missing signature');
+  if (r.end - r.start !== 32) throw malformed('signature must be 32 bytes');
   // go-macaroon accepts trailing bytes only when unmarshalling a slice of macaroons; a
   // single credential must end here.
   if (r.pos !== bytes.length) throw malformed('trailing bytes');
-  return { location, identifier, caveats, signature: f.data };
+  return { location, identifier, caveats, signature: r.data() };
 }
 
 /** Decodes a concatenation of V2 macaroons (go-macaroon `Slice.UnmarshalBinary`). */
@@ -182,12 +207,12 @@ function v2Length(bytes: Uint8Array): number {
   r.pos = 1;
   let sections = 0;
   for (;;) {
-    const f = r.field();
-    if (f.tag === EOS) {
+    const tag = r.next();
+    if (tag === EOS) {
       sections++;
       continue;
     }
-    if (f.tag === SIGNATURE) return r.pos;
+    if (tag === SIGNATURE) return r.pos;
     if (sections > MACAROON_LIMITS.maxCaveats + 2) throw malformed('too many sections');
   }
 }
