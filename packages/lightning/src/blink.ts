@@ -13,17 +13,10 @@
  *
  * @module
  */
-import {
-  decodeInvoice,
-  ErrorCodes,
-  FareboxError,
-  fromHex,
-  invalidArgument,
-  isHex,
-  sha256,
-  toHex,
-} from '@farebox/core';
+import { decodeInvoice, ErrorCodes, type FareboxError, invalidArgument } from '@farebox/core';
+import { answerChecks, checkHash, isObject } from './checks.js';
 import { DEFAULT_TIMEOUT_MS, type FetchLike, lnError, pollInvoice, requestJson } from './http.js';
+import { withoutSecret } from './redact.js';
 import type {
   CallOptions,
   CreatedInvoice,
@@ -114,28 +107,7 @@ interface GqlError {
   code?: string;
 }
 
-function bad(message: string, data: Record<string, unknown> = {}): FareboxError {
-  return lnError(ErrorCodes.LN_BAD_RESPONSE, BACKEND, message, data);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function sats(v: unknown, field: string): bigint {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  throw bad(`"${field}" is not a non-negative integer`, { field });
-}
-
-function hash32(v: unknown, field: string): string {
-  if (typeof v !== 'string' || !isHex(v, 32)) throw bad(`"${field}" is not 32 bytes of hex`, { field });
-  return v.toLowerCase();
-}
-
-function checkHash(hash: string): string {
-  if (typeof hash !== 'string' || !isHex(hash, 32)) invalidArgument('paymentHash', '64 hex digits');
-  return hash.toLowerCase();
-}
+const { bad, hash32, count: sats, matchingPreimage, ownInvoice } = answerChecks(BACKEND);
 
 /** msat → whole sats, or INVALID_ARGUMENT: Blink's `SatAmount` has no msat precision. */
 function wholeSats(v: bigint, name: string): number {
@@ -211,17 +183,6 @@ function paymentError(errors: GqlError[]): FareboxError {
 
 function network(v: unknown): Network | undefined {
   return v === 'mainnet' || v === 'testnet' || v === 'signet' || v === 'regtest' ? v : undefined;
-}
-
-/** Replaces the secret wherever an error could carry it. */
-function withoutSecret(e: unknown, secret: string): unknown {
-  if (!(e instanceof FareboxError) || secret === '') return e;
-  const causeMessage = e.cause instanceof Error ? e.cause.message : '';
-  const dataText = JSON.stringify(e.data, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  if (!e.message.includes(secret) && !dataText.includes(secret) && !causeMessage.includes(secret)) return e;
-  const clean = (s: string) => s.split(secret).join('***');
-  const cause = causeMessage.includes(secret) ? new Error(clean(causeMessage)) : e.cause;
-  return new FareboxError(e.code, clean(e.message), { data: JSON.parse(clean(dataText)), cause });
 }
 
 /**
@@ -327,34 +288,27 @@ export class Blink implements InvoiceIssuer, Payer {
     const amount = wholeSats(req?.amountMsat, 'amountMsat');
     const expiry = req.expirySeconds ?? 600;
     if (!Number.isSafeInteger(expiry) || expiry <= 0) invalidArgument('expirySeconds', 'a positive integer');
-    if (
-      req.descriptionHash !== undefined &&
-      (typeof req.descriptionHash !== 'string' || !isHex(req.descriptionHash, 32))
-    ) {
-      invalidArgument('descriptionHash', '64 hex digits');
-    }
+    const descriptionHash =
+      req.descriptionHash === undefined ? undefined : checkHash(req.descriptionHash, 'descriptionHash');
     const walletId = await this.#wallet(opts);
     const input: Record<string, unknown> = { amount, expiresIn: Math.max(1, Math.ceil(expiry / 60)) };
     if (req.memo !== undefined) input.memo = req.memo;
-    const op = req.descriptionHash === undefined ? 'lnInvoiceCreate' : 'lnInvoiceCreateOnBehalfOfRecipient';
-    if (req.descriptionHash === undefined) input.walletId = walletId;
+    const op = descriptionHash === undefined ? 'lnInvoiceCreate' : 'lnInvoiceCreateOnBehalfOfRecipient';
+    if (descriptionHash === undefined) input.walletId = walletId;
     else {
       input.recipientWalletId = walletId;
-      input.descriptionHash = req.descriptionHash.toLowerCase();
+      input.descriptionHash = descriptionHash;
     }
     const r = await this.#gql(op, { input }, opts);
     const invoice = r.invoice;
     if (!isObject(invoice)) throw requestError(op, errorsOf(r.errors));
     if (typeof invoice.paymentRequest !== 'string') throw bad(`${op}: no "paymentRequest"`);
     const paymentHash = hash32(invoice.paymentHash, 'paymentHash');
-    let decoded: ReturnType<typeof decodeInvoice>;
-    try {
-      decoded = decodeInvoice(invoice.paymentRequest);
-    } catch (e) {
-      throw lnError(ErrorCodes.LN_BAD_RESPONSE, BACKEND, `${op}: "paymentRequest" does not decode`, {}, e);
-    }
-    if (decoded.paymentHash !== paymentHash)
-      throw bad(`${op}: "paymentRequest" does not carry "paymentHash"`);
+    const decoded = ownInvoice(invoice.paymentRequest, {
+      paymentHash,
+      where: `${op}: "paymentRequest"`,
+      hashField: 'paymentHash',
+    });
     return {
       paymentRequest: invoice.paymentRequest,
       paymentHash,
@@ -448,9 +402,7 @@ export class Blink implements InvoiceIssuer, Payer {
     let preimage = typeof via.preImage === 'string' ? via.preImage : undefined;
     if (preimage === undefined)
       preimage = (await this.lookupInvoice(inv.paymentHash, call).catch(() => undefined))?.preimage;
-    const pre = hash32(preimage, 'preImage');
-    if (toHex(sha256(fromHex(pre))) !== inv.paymentHash)
-      throw bad('the preimage does not match the payment hash');
+    const pre = matchingPreimage(preimage, { field: 'preImage', paymentHash: inv.paymentHash });
     // `settlementFee` is a SignedAmount; its sign depends on the ledger's direction.
     const fee = typeof tx.settlementFee === 'number' ? Math.abs(tx.settlementFee) : 0;
     const feeMsat = sats(fee, 'settlementFee') * 1000n;

@@ -21,7 +21,6 @@ import {
   decodeInvoice,
   ErrorCodes,
   FareboxError,
-  fromHex,
   invalidArgument,
   isHex,
   randomBytes,
@@ -29,7 +28,9 @@ import {
   toHex,
   utf8,
 } from '@farebox/core';
+import { answerChecks, checkHash, isObject } from './checks.js';
 import { DEFAULT_TIMEOUT_MS, deadline, type FetchLike, lnError, requestJson } from './http.js';
+import { withoutSecret } from './redact.js';
 import type {
   CallOptions,
   CreatedInvoice,
@@ -95,29 +96,13 @@ const RPC = {
   INVOICE_EXPIRED_DURING_WAIT: 903,
 } as const;
 
-function bad(message: string, data: Record<string, unknown> = {}): FareboxError {
-  return lnError(ErrorCodes.LN_BAD_RESPONSE, BACKEND, message, data);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const { bad, hash32, matchingPreimage, ownInvoice } = answerChecks(BACKEND);
 
 /** A msat amount: clnrest sends numbers; very old nodes sent `"1000msat"` strings. */
 function msat(v: unknown, field: string): bigint {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   if (typeof v === 'string' && /^\d+(msat)?$/.test(v)) return BigInt(v.replace('msat', ''));
   throw bad(`"${field}" is not a msat amount`, { field });
-}
-
-function hash32(v: unknown, field: string): string {
-  if (typeof v !== 'string' || !isHex(v, 32)) throw bad(`"${field}" is not 32 bytes of hex`, { field });
-  return v.toLowerCase();
-}
-
-function checkHash(hash: string): string {
-  if (typeof hash !== 'string' || !isHex(hash, 32)) invalidArgument('paymentHash', '64 hex digits');
-  return hash.toLowerCase();
 }
 
 /** Numbers sent to CLN as JSON numbers must be exact. */
@@ -133,17 +118,6 @@ function network(name: unknown): Network | undefined {
   if (name === 'testnet' || name === 'testnet4') return 'testnet';
   if (name === 'signet' || name === 'regtest') return name;
   return undefined;
-}
-
-/** Replaces the secret wherever an error could carry it (backends sometimes echo input). */
-function withoutSecret(e: unknown, secret: string): unknown {
-  if (!(e instanceof FareboxError) || secret === '') return e;
-  const causeMessage = e.cause instanceof Error ? e.cause.message : '';
-  const dataText = JSON.stringify(e.data, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  if (!e.message.includes(secret) && !dataText.includes(secret) && !causeMessage.includes(secret)) return e;
-  const clean = (s: string) => s.split(secret).join('***');
-  const cause = causeMessage.includes(secret) ? new Error(clean(causeMessage)) : e.cause;
-  return new FareboxError(e.code, clean(e.message), { data: JSON.parse(clean(dataText)), cause });
 }
 
 /**
@@ -278,8 +252,11 @@ export class ClnRest implements InvoiceIssuer, Payer {
     const r = await this.#rpc('invoice', params, opts);
     if (typeof r.bolt11 !== 'string') throw bad('invoice: no "bolt11"', { field: 'bolt11' });
     const paymentHash = hash32(r.payment_hash, 'payment_hash');
-    const decoded = decodeOwnInvoice(r.bolt11);
-    if (decoded.paymentHash !== paymentHash) throw bad('invoice: "bolt11" does not carry "payment_hash"');
+    const decoded = ownInvoice(r.bolt11, {
+      paymentHash,
+      where: 'invoice: "bolt11"',
+      hashField: 'payment_hash',
+    });
     const expiresAt = typeof r.expires_at === 'number' ? r.expires_at : decoded.expiresAt;
     return { paymentRequest: r.bolt11, paymentHash, amountMsat: req.amountMsat, expiresAt };
   }
@@ -372,9 +349,10 @@ export class ClnRest implements InvoiceIssuer, Payer {
     } catch (e) {
       throw payError(e);
     }
-    const preimage = hash32(r.payment_preimage, 'payment_preimage');
-    if (toHex(sha256(fromHex(preimage))) !== inv.paymentHash)
-      throw bad('the preimage does not match the payment hash');
+    const preimage = matchingPreimage(r.payment_preimage, {
+      field: 'payment_preimage',
+      paymentHash: inv.paymentHash,
+    });
     const delivered = r.amount_msat === undefined ? amount : msat(r.amount_msat, 'amount_msat');
     const sent = msat(r.amount_sent_msat, 'amount_sent_msat');
     const fee = sent - delivered;
@@ -391,15 +369,6 @@ export class ClnRest implements InvoiceIssuer, Payer {
       total += msat(ch.our_amount_msat, 'our_amount_msat');
     }
     return { balanceMsat: total };
-  }
-}
-
-/** An invoice CLN made must decode; otherwise the answer is not CLN's. */
-function decodeOwnInvoice(bolt11: string) {
-  try {
-    return decodeInvoice(bolt11);
-  } catch (e) {
-    throw lnError(ErrorCodes.LN_BAD_RESPONSE, BACKEND, 'invoice: "bolt11" does not decode', {}, e);
   }
 }
 

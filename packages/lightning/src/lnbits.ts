@@ -33,8 +33,8 @@ import {
   sha256,
   toHex,
 } from '@farebox/core';
+import { checkHash } from './checks.js';
 import { DEFAULT_TIMEOUT_MS, deadline, type FetchLike, lnError, requestJson, sleep } from './http.js';
-import { type WebSocketConstructor, type WebSocketLike, WS_OPEN } from './nwc/websocket.js';
 import type {
   CallOptions,
   CreatedInvoice,
@@ -46,6 +46,7 @@ import type {
   PaymentResult,
   PayOptions,
 } from './types.js';
+import { type WebSocketConstructor, type WebSocketLike, WS_OPEN } from './websocket.js';
 
 const BACKEND = 'lnbits';
 
@@ -88,11 +89,6 @@ interface LnbitsLookup {
   status?: string;
   preimage?: string | null;
   details?: LnbitsPayment;
-}
-
-function checkHash(hash: unknown, name = 'paymentHash'): string {
-  if (typeof hash !== 'string' || !isHex(hash, 32)) invalidArgument(name, '64 hex digits');
-  return hash.toLowerCase();
 }
 
 function unixSeconds(iso: string | null | undefined): number | undefined {

@@ -13,19 +13,10 @@
  *
  * @module
  */
-import {
-  decodeInvoice,
-  ErrorCodes,
-  FareboxError,
-  fromHex,
-  invalidArgument,
-  isHex,
-  sha256,
-  toBase64,
-  toHex,
-  utf8,
-} from '@farebox/core';
+import { decodeInvoice, ErrorCodes, type FareboxError, invalidArgument, toBase64, utf8 } from '@farebox/core';
+import { answerChecks, checkHash, isObject } from './checks.js';
 import { DEFAULT_TIMEOUT_MS, type FetchLike, lnError, pollInvoice, requestJson } from './http.js';
+import { withoutSecret } from './redact.js';
 import type {
   CallOptions,
   CreatedInvoice,
@@ -81,28 +72,7 @@ const NO_ROUTE = [
   'channel closing is in progress',
 ];
 
-function bad(message: string, data: Record<string, unknown> = {}): FareboxError {
-  return lnError(ErrorCodes.LN_BAD_RESPONSE, BACKEND, message, data);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function count(v: unknown, field: string): bigint {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  throw bad(`"${field}" is not a non-negative integer`, { field });
-}
-
-function hash32(v: unknown, field: string): string {
-  if (typeof v !== 'string' || !isHex(v, 32)) throw bad(`"${field}" is not 32 bytes of hex`, { field });
-  return v.toLowerCase();
-}
-
-function checkHash(hash: string): string {
-  if (typeof hash !== 'string' || !isHex(hash, 32)) invalidArgument('paymentHash', '64 hex digits');
-  return hash.toLowerCase();
-}
+const { bad, hash32, count, matchingPreimage, ownInvoice } = answerChecks(BACKEND);
 
 /** msat → whole sats, or INVALID_ARGUMENT: phoenixd's API has no msat precision. */
 function wholeSats(v: bigint, name: string): string {
@@ -115,17 +85,6 @@ function network(chain: unknown): Network | undefined {
   if (chain === 'mainnet' || chain === 'signet' || chain === 'regtest') return chain;
   if (typeof chain === 'string' && chain.startsWith('testnet')) return 'testnet';
   return undefined;
-}
-
-/** Replaces the secret wherever an error could carry it. */
-function withoutSecret(e: unknown, secret: string): unknown {
-  if (!(e instanceof FareboxError) || secret === '') return e;
-  const causeMessage = e.cause instanceof Error ? e.cause.message : '';
-  const dataText = JSON.stringify(e.data, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  if (!e.message.includes(secret) && !dataText.includes(secret) && !causeMessage.includes(secret)) return e;
-  const clean = (s: string) => s.split(secret).join('***');
-  const cause = causeMessage.includes(secret) ? new Error(clean(causeMessage)) : e.cause;
-  return new FareboxError(e.code, clean(e.message), { data: JSON.parse(clean(dataText)), cause });
 }
 
 /**
@@ -200,10 +159,7 @@ export class Phoenixd implements InvoiceIssuer, Payer {
   async createInvoice(req: CreateInvoiceRequest, opts?: CallOptions): Promise<CreatedInvoice> {
     const form: Record<string, string> = { amountSat: wholeSats(req?.amountMsat, 'amountMsat') };
     if (req.descriptionHash !== undefined) {
-      if (typeof req.descriptionHash !== 'string' || !isHex(req.descriptionHash, 32)) {
-        invalidArgument('descriptionHash', '64 hex digits');
-      }
-      form.descriptionHash = req.descriptionHash.toLowerCase();
+      form.descriptionHash = checkHash(req.descriptionHash, 'descriptionHash');
     } else {
       const memo = req.memo ?? '';
       if (typeof memo !== 'string' || memo.length > PHOENIXD_MAX_DESCRIPTION) {
@@ -219,20 +175,11 @@ export class Phoenixd implements InvoiceIssuer, Payer {
     if (typeof r.serialized !== 'string')
       throw bad('createinvoice: no "serialized" invoice', { field: 'serialized' });
     const paymentHash = hash32(r.paymentHash, 'paymentHash');
-    let decoded: ReturnType<typeof decodeInvoice>;
-    try {
-      decoded = decodeInvoice(r.serialized);
-    } catch (e) {
-      throw lnError(
-        ErrorCodes.LN_BAD_RESPONSE,
-        BACKEND,
-        'createinvoice: "serialized" does not decode',
-        {},
-        e,
-      );
-    }
-    if (decoded.paymentHash !== paymentHash)
-      throw bad('createinvoice: "serialized" does not carry "paymentHash"');
+    const decoded = ownInvoice(r.serialized, {
+      paymentHash,
+      where: 'createinvoice: "serialized"',
+      hashField: 'paymentHash',
+    });
     return {
       paymentRequest: r.serialized,
       paymentHash,
@@ -300,9 +247,10 @@ export class Phoenixd implements InvoiceIssuer, Payer {
       const reason = typeof r.reason === 'string' ? r.reason.slice(0, 300) : 'unknown';
       throw failure(reason, inv.expiresAt);
     }
-    const preimage = hash32(r.paymentPreimage, 'paymentPreimage');
-    if (toHex(sha256(fromHex(preimage))) !== inv.paymentHash)
-      throw bad('the preimage does not match the payment hash');
+    const preimage = matchingPreimage(r.paymentPreimage, {
+      field: 'paymentPreimage',
+      paymentHash: inv.paymentHash,
+    });
     const feeMsat = r.routingFeeSat === undefined ? 0n : count(r.routingFeeSat, 'routingFeeSat') * 1000n;
     return { preimage, paymentHash: inv.paymentHash, amountMsat: amount, feeMsat };
   }

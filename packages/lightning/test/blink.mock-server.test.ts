@@ -8,39 +8,24 @@
  * `X-API-KEY` (Ory Oathkeeper, `dev/config/ory/oathkeeper_rules.yaml`). Guide:
  * https://dev.blink.sv. See `support/mock-blink.ts`.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { decodeInvoice, type FareboxError, fromHex, sha256, toHex } from '@farebox/core';
+import { decodeInvoice } from '@farebox/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BLINK_QUERIES, Blink } from '../src/blink.js';
 import { sats } from '../src/types.js';
 import { MockBlink } from './support/mock-blink.js';
+import {
+  closedPort,
+  expectIssued,
+  expectNoSecret,
+  expectPaysOnce,
+  expectSettled,
+  expectTransportFailures,
+  expiredLongAgo,
+  failure,
+} from './support/mock-common.js';
 
 const KEY = 'blink_7xQm2pLr9VtKc4Wn8Hs3Df6Gj1Bz5Ya0Ue2Io4Py7Ta9Rk3Mv';
 const READ_ONLY = 'blink_readonly_Z8c1X7v2B6n3M5q4W9e0R2t6Y1u3I5o7P9a';
-
-async function failure(p: Promise<unknown>): Promise<FareboxError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as FareboxError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function expectNoSecret(e: FareboxError, secret: string): void {
-  expect(e.message).not.toContain(secret);
-  expect(JSON.stringify(e.data)).not.toContain(secret);
-  expect(String((e.cause as Error | undefined)?.message ?? '')).not.toContain(secret);
-}
-
-async function closedPort(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}/graphql`;
-}
 
 function sent(mock: MockBlink, at = -1): { query: string; variables: Record<string, unknown> } {
   return JSON.parse(mock.requests.at(at)!.body);
@@ -68,14 +53,11 @@ describe('Blink GraphQL (local server reproducing its documented API)', () => {
     expect(body.variables).toEqual({
       input: { walletId: mock.btcWalletId, amount: 21, memo: 'one joke', expiresIn: 5 },
     });
-    const decoded = decodeInvoice(inv.paymentRequest);
-    expect(decoded.payee).toBe(mock.nodeId);
-    expect(decoded.amountMsat).toBe(21_000n);
-    expect(decoded.description).toBe('one joke');
-    expect(inv).toMatchObject({
-      paymentHash: decoded.paymentHash,
+    expectIssued(inv, {
+      payee: mock.nodeId,
       amountMsat: 21_000n,
-      expiresAt: decoded.timestamp + 300,
+      description: 'one joke',
+      expirySeconds: 300,
     });
   });
 
@@ -119,8 +101,7 @@ describe('Blink GraphQL (local server reproducing its documented API)', () => {
     });
     mock.markPaid(inv.paymentHash);
     const paid = await blink.lookupInvoice(inv.paymentHash);
-    expect(paid.state).toBe('settled');
-    expect(toHex(sha256(fromHex(paid.preimage!)))).toBe(inv.paymentHash);
+    expectSettled(paid, inv.paymentHash);
     const other = await blink.createInvoice({ amountMsat: sats(1) });
     mock.expire(other.paymentHash);
     expect((await blink.lookupInvoice(other.paymentHash)).state).toBe('expired');
@@ -135,8 +116,7 @@ describe('Blink GraphQL (local server reproducing its documented API)', () => {
     await seen;
     mock.markPaid(inv.paymentHash);
     const done = await waiting;
-    expect(done.state).toBe('settled');
-    expect(toHex(sha256(fromHex(done.preimage!)))).toBe(inv.paymentHash);
+    expectSettled(done, inv.paymentHash);
     const other = await blink.createInvoice({ amountMsat: sats(1) });
     expect(
       (await failure(blink.waitForInvoice(other.paymentHash, { timeoutMs: 150, pollIntervalMs: 20 }))).code,
@@ -192,15 +172,9 @@ describe('Blink GraphQL (local server reproducing its documented API)', () => {
     expect(poor.code).toBe('LN_INSUFFICIENT_BALANCE');
     expect(poor.data.graphqlCode).toBe('INSUFFICIENT_BALANCE');
 
-    const once = mock.remoteInvoice({ amountMsat: 1_000n });
-    await blink.payInvoice(once.paymentRequest);
-    expect((await failure(blink.payInvoice(once.paymentRequest))).code).toBe('LN_ALREADY_PAID');
+    await expectPaysOnce(blink, mock.remoteInvoice({ amountMsat: 1_000n }).paymentRequest);
 
-    const old = mock.remoteInvoice({
-      amountMsat: 1_000n,
-      timestamp: Math.floor(Date.now() / 1000) - 7200,
-      expirySeconds: 600,
-    });
+    const old = mock.remoteInvoice({ amountMsat: 1_000n, ...expiredLongAgo() });
     const expired = await failure(blink.payInvoice(old.paymentRequest));
     expect(expired.code).toBe('LN_INVOICE_EXPIRED');
   });
@@ -232,17 +206,12 @@ describe('Blink GraphQL (local server reproducing its documented API)', () => {
   });
 
   it('HTML, HTTP 500 and a hanging server are LN_BAD_RESPONSE / LN_TIMEOUT; a closed port LN_UNREACHABLE', async () => {
-    mock.failure = 'html';
-    expect((await failure(blink.getInfo())).code).toBe('LN_BAD_RESPONSE');
-    mock.failure = 'http500';
-    const e500 = await failure(blink.getInfo());
-    expect(e500.code).toBe('LN_BAD_RESPONSE');
-    expect(e500.data.status).toBe(500);
-    mock.failure = 'hang';
-    const hung = await failure(blink.lookupInvoice('ab'.repeat(32), { timeoutMs: 150 }));
-    expect(hung.code).toBe('LN_TIMEOUT');
-    const unreachable = await failure(new Blink({ url: await closedPort(), apiKey: KEY }).getInfo());
-    expect(unreachable.code).toBe('LN_UNREACHABLE');
-    for (const err of [e500, hung, unreachable]) expectNoSecret(err, KEY);
+    await expectTransportFailures({
+      mock,
+      call: () => blink.getInfo(),
+      hang: () => blink.lookupInvoice('ab'.repeat(32), { timeoutMs: 150 }),
+      unreachable: async () => new Blink({ url: await closedPort('/graphql'), apiKey: KEY }).getInfo(),
+      secret: KEY,
+    });
   });
 });

@@ -7,38 +7,23 @@
  * `plugins/askrene/child/explain_failure.c`, `lightningd/invoice.c` and `lightningd/runes.c`.
  * See `support/mock-cln.ts`.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { decodeInvoice, type FareboxError, fromHex, sha256, toHex } from '@farebox/core';
+import { decodeInvoice, sha256, toHex } from '@farebox/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClnRest } from '../src/cln.js';
 import { canHold, sats } from '../src/types.js';
 import { MockCln } from './support/mock-cln.js';
+import {
+  closedPort,
+  expectIssued,
+  expectNoSecret,
+  expectPaysOnce,
+  expectSettled,
+  expectTransportFailures,
+  expiredLongAgo,
+  failure,
+} from './support/mock-common.js';
 
 const RUNE = 'tU-RLjMiDpY2U0o3W1oFowar36RFGpWloPbW9-RuZdo9MyZpZD0wMjRiZTVlOGU3NWYyY2RlNWMwOTQ3Y2FjMmQz';
-
-async function failure(p: Promise<unknown>): Promise<FareboxError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as FareboxError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function expectNoSecret(e: FareboxError, secret: string): void {
-  expect(e.message).not.toContain(secret);
-  expect(JSON.stringify(e.data)).not.toContain(secret);
-  expect(String((e.cause as Error | undefined)?.message ?? '')).not.toContain(secret);
-}
-
-async function closedPort(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
 
 describe('ClnRest: Core Lightning clnrest (local server reproducing its documented API)', () => {
   let mock: MockCln;
@@ -63,13 +48,12 @@ describe('ClnRest: Core Lightning clnrest (local server reproducing its document
     expect(params.description).toBe('one joke');
     expect(params.expiry).toBe(300);
     expect(params.label).toMatch(/^farebox-[0-9a-f]{32}$/);
-    const decoded = decodeInvoice(inv.paymentRequest);
-    expect(decoded.payee).toBe(mock.pubkey);
-    expect(decoded.amountMsat).toBe(21_500n);
-    expect(decoded.description).toBe('one joke');
-    expect(inv.paymentHash).toBe(decoded.paymentHash);
-    expect(inv.amountMsat).toBe(21_500n);
-    expect(inv.expiresAt).toBe(decoded.timestamp + 300);
+    expectIssued(inv, {
+      payee: mock.pubkey,
+      amountMsat: 21_500n,
+      description: 'one joke',
+      expirySeconds: 300,
+    });
     expect(canHold(cln)).toBe(false);
   });
 
@@ -91,9 +75,8 @@ describe('ClnRest: Core Lightning clnrest (local server reproducing its document
     expect(open.preimage).toBeUndefined();
     mock.markPaid(inv.paymentHash, 21_100n);
     const paid = await cln.lookupInvoice(inv.paymentHash.toUpperCase());
-    expect(paid.state).toBe('settled');
+    expectSettled(paid, inv.paymentHash);
     expect(paid.amountPaidMsat).toBe(21_100n);
-    expect(toHex(sha256(fromHex(paid.preimage!)))).toBe(inv.paymentHash);
     expect(paid.settledAt).toBeTypeOf('number');
     const other = await cln.createInvoice({ amountMsat: sats(1) });
     mock.expire(other.paymentHash);
@@ -115,8 +98,7 @@ describe('ClnRest: Core Lightning clnrest (local server reproducing its document
     expect(JSON.parse(req.body).label).toMatch(/^farebox-/);
     mock.markPaid(inv.paymentHash);
     const done = await waiting;
-    expect(done.state).toBe('settled');
-    expect(toHex(sha256(fromHex(done.preimage!)))).toBe(inv.paymentHash);
+    expectSettled(done, inv.paymentHash);
   });
 
   it('waitForInvoice returns "expired" on error 903 and times out with LN_TIMEOUT', async () => {
@@ -172,15 +154,9 @@ describe('ClnRest: Core Lightning clnrest (local server reproducing its document
     expect(poor.code).toBe('LN_INSUFFICIENT_BALANCE');
     expect(poor.data.reason).toContain('Total source capacity');
 
-    const once = mock.remoteInvoice({ amountMsat: 1_000n });
-    await cln.payInvoice(once.bolt11);
-    expect((await failure(cln.payInvoice(once.bolt11))).code).toBe('LN_ALREADY_PAID');
+    await expectPaysOnce(cln, mock.remoteInvoice({ amountMsat: 1_000n }).bolt11);
 
-    const old = mock.remoteInvoice({
-      amountMsat: 1_000n,
-      timestamp: Math.floor(Date.now() / 1000) - 7200,
-      expirySeconds: 600,
-    });
+    const old = mock.remoteInvoice({ amountMsat: 1_000n, ...expiredLongAgo() });
     const expired = await failure(cln.payInvoice(old.bolt11));
     expect(expired.code).toBe('LN_INVOICE_EXPIRED');
     expect(expired.data.reason).toMatch(/^Invoice expired \d+ seconds ago$/);
@@ -218,17 +194,12 @@ describe('ClnRest: Core Lightning clnrest (local server reproducing its document
   });
 
   it('HTML, a bare HTTP 500 and a hanging server are LN_BAD_RESPONSE / LN_TIMEOUT; a closed port LN_UNREACHABLE', async () => {
-    mock.failure = 'html';
-    expect((await failure(cln.getInfo())).code).toBe('LN_BAD_RESPONSE');
-    mock.failure = 'http500';
-    const e500 = await failure(cln.getInfo());
-    expect(e500.code).toBe('LN_BAD_RESPONSE');
-    mock.failure = 'hang';
-    const hung = await failure(cln.getInfo({ timeoutMs: 150 }));
-    expect(hung.code).toBe('LN_TIMEOUT');
-    const down = new ClnRest({ url: await closedPort(), rune: RUNE });
-    const unreachable = await failure(down.getBalance());
-    expect(unreachable.code).toBe('LN_UNREACHABLE');
-    for (const err of [e500, hung, unreachable]) expectNoSecret(err, RUNE);
+    await expectTransportFailures({
+      mock,
+      call: () => cln.getInfo(),
+      hang: () => cln.getInfo({ timeoutMs: 150 }),
+      unreachable: async () => new ClnRest({ url: await closedPort(), rune: RUNE }).getBalance(),
+      secret: RUNE,
+    });
   });
 });

@@ -611,7 +611,7 @@ describe('lnd adapters: module boundaries', () => {
   const imports = (text: string) => [...text.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'([^']+)';/gms)];
 
   it('the REST adapter and what it imports never import gRPC; the gRPC adapter loads it only on first use', () => {
-    for (const f of ['lnd-rest.ts', 'lnd-common.ts', 'tls.ts']) {
+    for (const f of ['lnd-rest.ts', 'lnd-adapter.ts', 'lnd-common.ts', 'tls.ts']) {
       for (const m of imports(src(f))) expect(m[2], f).not.toMatch(/grpc|proto-loader/);
     }
     const grpcStatic = imports(src('lnd-grpc.ts')).filter((m) => /grpc|proto-loader/.test(m[2]!));

@@ -6,39 +6,24 @@
  * from lightning-kmp's `FinalFailure` (reference: https://phoenix.acinq.co/server/api).
  * See `support/mock-phoenixd.ts`.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { decodeInvoice, type FareboxError, fromHex, sha256, toHex } from '@farebox/core';
+import { decodeInvoice } from '@farebox/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Phoenixd } from '../src/phoenixd.js';
 import { sats } from '../src/types.js';
+import {
+  closedPort,
+  expectIssued,
+  expectNoSecret,
+  expectPaysOnce,
+  expectSettled,
+  expectTransportFailures,
+  expiredLongAgo,
+  failure,
+} from './support/mock-common.js';
 import { MockPhoenixd } from './support/mock-phoenixd.js';
 
 const PASSWORD = '8f3c1d9e0b7a4f6c2e5d8b1a3f7c9e0d4b6a2c8e1f5d7b9a3c0e2f4a6b8d1c3e';
 const LIMITED = '1b2c3d4e5f60718293a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6f70819';
-
-async function failure(p: Promise<unknown>): Promise<FareboxError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as FareboxError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function expectNoSecret(e: FareboxError, secret: string): void {
-  expect(e.message).not.toContain(secret);
-  expect(JSON.stringify(e.data)).not.toContain(secret);
-  expect(String((e.cause as Error | undefined)?.message ?? '')).not.toContain(secret);
-}
-
-async function closedPort(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
 
 const basic = (password: string) => `Basic ${Buffer.from(`:${password}`).toString('base64')}`;
 
@@ -70,14 +55,11 @@ describe('Phoenixd (local server reproducing its documented API)', () => {
     expect(form.get('description')).toBe('one joke & more');
     expect(form.get('expirySeconds')).toBe('300');
     expect(form.get('externalId')).toBe('farebox');
-    const decoded = decodeInvoice(inv.paymentRequest);
-    expect(decoded.payee).toBe(mock.nodeId);
-    expect(decoded.amountMsat).toBe(21_000n);
-    expect(decoded.description).toBe('one joke & more');
-    expect(inv).toMatchObject({
-      paymentHash: decoded.paymentHash,
+    expectIssued(inv, {
+      payee: mock.nodeId,
       amountMsat: 21_000n,
-      expiresAt: decoded.timestamp + 300,
+      description: 'one joke & more',
+      expirySeconds: 300,
     });
   });
 
@@ -114,9 +96,8 @@ describe('Phoenixd (local server reproducing its documented API)', () => {
     });
     mock.markPaid(inv.paymentHash, { receivedSat: 20, feesMsat: 1_000 });
     const paid = await phoenix.lookupInvoice(inv.paymentHash);
-    expect(paid.state).toBe('settled');
+    expectSettled(paid, inv.paymentHash);
     expect(paid.amountPaidMsat).toBe(21_000n);
-    expect(toHex(sha256(fromHex(paid.preimage!)))).toBe(inv.paymentHash);
     expect(paid.settledAt).toBeTypeOf('number');
     const other = await phoenix.createInvoice({ amountMsat: sats(1) });
     mock.expire(other.paymentHash);
@@ -131,8 +112,7 @@ describe('Phoenixd (local server reproducing its documented API)', () => {
     await seen;
     mock.markPaid(inv.paymentHash);
     const done = await waiting;
-    expect(done.state).toBe('settled');
-    expect(toHex(sha256(fromHex(done.preimage!)))).toBe(inv.paymentHash);
+    expectSettled(done, inv.paymentHash);
     const other = await phoenix.createInvoice({ amountMsat: sats(1) });
     const late = await failure(
       phoenix.waitForInvoice(other.paymentHash, { timeoutMs: 150, pollIntervalMs: 20 }),
@@ -176,16 +156,10 @@ describe('Phoenixd (local server reproducing its documented API)', () => {
     const poor = await failure(phoenix.payInvoice(big.invoice));
     expect(poor.code).toBe('LN_INSUFFICIENT_BALANCE');
 
-    const once = mock.remoteInvoice({ amountMsat: 1_000n });
-    await phoenix.payInvoice(once.invoice);
-    expect((await failure(phoenix.payInvoice(once.invoice))).code).toBe('LN_ALREADY_PAID');
+    await expectPaysOnce(phoenix, mock.remoteInvoice({ amountMsat: 1_000n }).invoice);
 
     // Phoenixd does not check expiry (its payee would reject the HTLC): the adapter refuses first.
-    const old = mock.remoteInvoice({
-      amountMsat: 1_000n,
-      timestamp: Math.floor(Date.now() / 1000) - 7200,
-      expirySeconds: 600,
-    });
+    const old = mock.remoteInvoice({ amountMsat: 1_000n, ...expiredLongAgo() });
     const before = mock.requests.length;
     expect((await failure(phoenix.payInvoice(old.invoice))).code).toBe('LN_INVOICE_EXPIRED');
     expect(mock.requests.length).toBe(before);
@@ -219,19 +193,12 @@ describe('Phoenixd (local server reproducing its documented API)', () => {
   });
 
   it('HTML, HTTP 500 and a hanging server are LN_BAD_RESPONSE / LN_TIMEOUT; a closed port LN_UNREACHABLE', async () => {
-    mock.failure = 'html';
-    expect((await failure(phoenix.getInfo())).code).toBe('LN_BAD_RESPONSE');
-    mock.failure = 'http500';
-    const e500 = await failure(phoenix.getInfo());
-    expect(e500.code).toBe('LN_BAD_RESPONSE');
-    expect(e500.data.status).toBe(500);
-    mock.failure = 'hang';
-    const hung = await failure(phoenix.getBalance({ timeoutMs: 150 }));
-    expect(hung.code).toBe('LN_TIMEOUT');
-    const unreachable = await failure(
-      new Phoenixd({ url: await closedPort(), password: PASSWORD }).getInfo(),
-    );
-    expect(unreachable.code).toBe('LN_UNREACHABLE');
-    for (const err of [e500, hung, unreachable]) expectNoSecret(err, PASSWORD);
+    await expectTransportFailures({
+      mock,
+      call: () => phoenix.getInfo(),
+      hang: () => phoenix.getBalance({ timeoutMs: 150 }),
+      unreachable: async () => new Phoenixd({ url: await closedPort(), password: PASSWORD }).getInfo(),
+      secret: PASSWORD,
+    });
   });
 });

@@ -33,6 +33,7 @@ import {
   toBase64,
   toHex,
 } from '@farebox/core';
+import { checkHash } from '../checks.js';
 import type { BackendConfig } from '../connection.js';
 import { lnError } from '../http.js';
 import type {
@@ -218,23 +219,6 @@ export async function lndOptionsFromConnection(
   }
   if (extra.timeoutMs !== undefined) opts.timeoutMs = extra.timeoutMs;
   return opts;
-}
-
-/**
- * Checks a 32-byte hex value (hash or preimage); returns it lowercase.
- *
- * @example
- * ```ts
- * check32('AB'.repeat(32), 'paymentHash'); // 'abab…ab'
- * ```
- */
-export function check32(value: string, name: string): string {
-  if (typeof value !== 'string' || !/^[0-9a-fA-F]{64}$/.test(value)) {
-    throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, `"${name}" must be 64 hex digits`, {
-      data: { parameter: name },
-    });
-  }
-  return value.toLowerCase();
 }
 
 /**
@@ -538,7 +522,7 @@ export function invoiceRequest(req: CreateInvoiceRequest): LndInvoiceRequest {
   if (!Number.isSafeInteger(expiry) || expiry <= 0) invalidArgument('expirySeconds', 'a positive integer');
   const out: LndInvoiceRequest = { valueMsat: req.amountMsat, memo: req.memo ?? '', expiry };
   if (req.descriptionHash !== undefined)
-    out.descriptionHash = fromHex(check32(req.descriptionHash, 'descriptionHash'));
+    out.descriptionHash = fromHex(checkHash(req.descriptionHash, 'descriptionHash'));
   return out;
 }
 

@@ -7,51 +7,36 @@
  *
  * @module
  */
-import { ErrorCodes, FareboxError, fromBase64, fromHex, toBase64, toHex } from '@farebox/core';
+import { type ErrorCode, ErrorCodes, FareboxError, fromBase64, toBase64, toHex } from '@farebox/core';
 import {
   DEFAULT_TIMEOUT_MS,
-  deadline,
   type JsonRequest,
   lnError,
   MAX_RESPONSE_BYTES,
-  pollInvoice,
   readCapped,
   requestJson,
 } from '../http.js';
-import type {
-  CallOptions,
-  CreatedInvoice,
-  CreateInvoiceRequest,
-  HoldInvoiceIssuer,
-  InvoiceIssuer,
-  InvoiceStatus,
-  NodeInfo,
-  Payer,
-  PaymentResult,
-  PayOptions,
-} from '../types.js';
 import {
-  big,
+  LndAdapter,
+  type LndMessage,
+  type LndStreamRpc,
+  type LndUnaryRpc,
+  PENDING,
+  type StreamCall,
+  type UnaryCall,
+} from './lnd-adapter.js';
+import {
   certPem,
-  check32,
   checkTimeout,
-  createdInvoice,
   DEFAULT_PAY_TIMEOUT_MS,
-  DEFAULT_WAIT_MS,
   type Fallback,
-  invoiceRequest,
-  invoiceStatus,
   LND,
   type LndConnection,
-  type LndInvoice,
   type LndOptions,
   lndError,
   lndOptionsFromConnection,
   macaroonHex,
-  nodeInfo,
   parseHost,
-  paymentOutcome,
-  preparePayment,
   timeoutError,
 } from './lnd-common.js';
 import { createTlsFetch, type TlsFetch } from './tls.js';
@@ -64,35 +49,9 @@ type Json = Record<string, unknown>;
  */
 const ERROR_STATUSES = [400, 404, 405, 409, 412, 429, 500, 501, 502, 503, 504];
 
-const PENDING = Symbol('pending');
-
-function b64bytes(v: unknown): Uint8Array | undefined {
-  if (typeof v !== 'string' || v === '') return undefined;
-  try {
-    return fromBase64(v, 'bytes');
-  } catch {
-    return undefined;
-  }
-}
-
-/** A REST invoice with its base64 fields decoded. */
-function restInvoice(j: Json): LndInvoice {
-  return {
-    state: typeof j.state === 'string' ? j.state : undefined,
-    value_msat: j.value_msat,
-    amt_paid_msat: j.amt_paid_msat,
-    r_preimage: b64bytes(j.r_preimage),
-    creation_date: j.creation_date,
-    settle_date: j.settle_date,
-    expiry: j.expiry,
-    payment_request: typeof j.payment_request === 'string' ? j.payment_request : undefined,
-    htlcs: Array.isArray(j.htlcs) ? j.htlcs.length : 0,
-  };
-}
-
 /** A hash for a URL path: base64url, padded, the `=` escaped (lnd's gateway wants the padding). */
-function pathHash(hex: string): string {
-  const b = toBase64(fromHex(hex), true);
+function pathHash(hash: Uint8Array): string {
+  const b = toBase64(hash, true);
   return `${b}${'='.repeat((4 - (b.length % 4)) % 4)}`.replace(/=/g, '%3D');
 }
 
@@ -101,6 +60,51 @@ function errorOf(body: unknown): { code?: unknown; message?: unknown } | undefin
   const e = (body as Json).error;
   const o = (e && typeof e === 'object' ? e : body) as { code?: unknown; message?: unknown };
   return typeof o.message === 'string' ? o : undefined;
+}
+
+/**
+ * lnd's REST gateway route of each RPC (the `google.api.http` rules of lnd's `*.yaml`): GET
+ * routes take their parameters in the path, POST routes the message as a JSON body.
+ */
+const ROUTES: Record<
+  LndUnaryRpc | LndStreamRpc,
+  { method: 'GET' | 'POST'; path: (m: LndMessage) => string }
+> = {
+  GetInfo: { method: 'GET', path: () => '/v1/getinfo' },
+  ChannelBalance: { method: 'GET', path: () => '/v1/balance/channels' },
+  AddInvoice: { method: 'POST', path: () => '/v1/invoices' },
+  LookupInvoice: { method: 'GET', path: (m) => `/v1/invoice/${toHex(m.r_hash as Uint8Array)}` },
+  AddHoldInvoice: { method: 'POST', path: () => '/v2/invoices/hodl' },
+  SettleInvoice: { method: 'POST', path: () => '/v2/invoices/settle' },
+  CancelInvoice: { method: 'POST', path: () => '/v2/invoices/cancel' },
+  SubscribeSingleInvoice: {
+    method: 'GET',
+    path: (m) => `/v2/invoices/subscribe/${pathHash(m.r_hash as Uint8Array)}`,
+  },
+  SendPaymentV2: { method: 'POST', path: () => '/v2/router/send' },
+};
+
+/** A request message as a JSON body: bytes fields in standard base64. */
+function restBody(m: LndMessage): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(m)) out[k] = v instanceof Uint8Array ? toBase64(v) : v;
+  return out;
+}
+
+/** A failed call's answer as a typed error: lnd's JSON error body, or its HTTP status. */
+function httpError(
+  res: { status: number; body: unknown },
+  c: { what: string; fallback: Fallback; secrets: string[] },
+): FareboxError {
+  const err = errorOf(res.body);
+  if (!err)
+    return lnError(ErrorCodes.LN_BAD_RESPONSE, LND, `${c.what}: HTTP ${res.status}`, { status: res.status });
+  const e: { status?: number; message: string; httpStatus: number } = {
+    message: String(err.message),
+    httpStatus: res.status,
+  };
+  if (typeof err.code === 'number') e.status = err.code;
+  return lndError(c.what, e, c.fallback, c.secrets);
 }
 
 /**
@@ -121,15 +125,20 @@ function errorOf(body: unknown): { code?: unknown; message?: unknown } | undefin
  * await lnd.close();
  * ```
  */
-export class LndRest implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
-  readonly backend = 'lnd';
+export class LndRest extends LndAdapter {
+  protected readonly payTimeoutMs: number;
+  // lnd without invoicesrpc has no invoice stream (404, LN_UNSUPPORTED): waiting polls then.
+  protected readonly streamFatal: readonly ErrorCode[] = [
+    ErrorCodes.LN_UNAUTHORIZED,
+    ErrorCodes.LN_NOT_FOUND,
+  ];
   readonly #base: string;
   readonly #macaroon: string;
   readonly #timeoutMs: number;
-  readonly #payTimeoutMs: number;
   readonly #http: TlsFetch;
 
   constructor(opts: LndOptions) {
+    super();
     if (!opts || typeof opts !== 'object')
       throw new FareboxError(ErrorCodes.LN_BAD_CONFIG, 'lnd: options required');
     const { hostname, port, tls } = parseHost(opts.host, 8080);
@@ -138,7 +147,7 @@ export class LndRest implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     this.#macaroon = macaroonHex(opts.macaroon);
     const t = checkTimeout(opts.timeoutMs);
     this.#timeoutMs = t ?? DEFAULT_TIMEOUT_MS;
-    this.#payTimeoutMs = t ?? DEFAULT_PAY_TIMEOUT_MS;
+    this.payTimeoutMs = t ?? DEFAULT_PAY_TIMEOUT_MS;
     const ca = certPem(opts.cert);
     this.#http = createTlsFetch(ca ? { ca } : {});
   }
@@ -169,67 +178,49 @@ export class LndRest implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
   }
 
   /** One JSON call; lnd's error bodies become typed errors. */
-  async #call(
-    method: 'GET' | 'POST' | 'DELETE',
-    path: string,
-    body: Json | undefined,
-    opts: CallOptions | undefined,
-    what: string,
-    fallback: Fallback,
-    secrets: string[] = [],
-  ): Promise<Json> {
+  protected async unary(rpc: LndUnaryRpc, call: UnaryCall): Promise<Json> {
+    const route = ROUTES[rpc];
     const req: JsonRequest = {
       backend: LND,
-      method,
+      method: route.method,
       headers: this.#headers,
       fetch: this.#http.fetch,
-      timeoutMs: opts?.timeoutMs ?? this.#timeoutMs,
+      timeoutMs: call.opts?.timeoutMs ?? this.#timeoutMs,
       allowStatus: ERROR_STATUSES,
     };
-    if (opts?.signal) req.signal = opts.signal;
-    if (body !== undefined) req.body = body;
-    const res = await requestJson<unknown>(this.#base + path, req);
+    if (call.opts?.signal) req.signal = call.opts.signal;
+    if (route.method === 'POST') req.body = restBody(call.req);
+    const res = await requestJson<unknown>(this.#base + route.path(call.req), req);
     if (res.status >= 200 && res.status < 300) {
       if (!res.body || typeof res.body !== 'object') {
-        throw lnError(ErrorCodes.LN_BAD_RESPONSE, LND, `${what}: answer is not an object`, {
+        throw lnError(ErrorCodes.LN_BAD_RESPONSE, LND, `${call.what}: answer is not an object`, {
           status: res.status,
         });
       }
       return res.body as Json;
     }
-    const err = errorOf(res.body);
-    if (!err)
-      throw lnError(ErrorCodes.LN_BAD_RESPONSE, LND, `${what}: HTTP ${res.status}`, { status: res.status });
-    const status = typeof err.code === 'number' ? err.code : undefined;
-    const e: { status?: number; message: string; httpStatus: number } = {
-      message: String(err.message),
-      httpStatus: res.status,
-    };
-    if (status !== undefined) e.status = status;
-    throw lndError(what, e, fallback, [this.#macaroon, ...secrets]);
+    throw httpError(res, {
+      what: call.what,
+      fallback: call.fallback,
+      secrets: [this.#macaroon, ...(call.secrets ?? [])],
+    });
   }
 
   /**
-   * A streaming call (NDJSON): `onResult` sees each `result` and returns a value to finish,
+   * A streaming call (NDJSON): `onMessage` sees each `result` and returns a value to finish,
    * or PENDING to read on. Ends with a typed error if the stream ends or breaks first.
    */
-  async #stream<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    body: Json | undefined,
-    d: ReturnType<typeof deadline>,
-    what: string,
-    fallback: Fallback,
-    onResult: (r: Json) => T | typeof PENDING,
-  ): Promise<T> {
+  protected async subscribe<T>(rpc: LndStreamRpc, call: StreamCall<T>): Promise<T> {
+    const { d, what, fallback } = call;
+    const route = ROUTES[rpc];
     const secrets = [this.#macaroon];
     const init: RequestInit = {
-      method,
+      method: route.method,
       headers: { ...this.#headers, accept: 'application/json' },
       signal: d.signal,
     };
-    if (body !== undefined) {
-      init.body = JSON.stringify(body);
+    if (route.method === 'POST') {
+      init.body = JSON.stringify(restBody(call.req));
       (init.headers as Record<string, string>)['content-type'] = 'application/json';
     }
     const failed = (e: unknown, doing: string) => {
@@ -245,7 +236,7 @@ export class LndRest implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     };
     let res: Response;
     try {
-      res = await this.#http.fetch(this.#base + path, init);
+      res = await this.#http.fetch(this.#base + route.path(call.req), init);
     } catch (e) {
       throw failed(e, 'connect');
     }
@@ -264,22 +255,12 @@ export class LndRest implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
         } catch {
           // below
         }
-        const err = errorOf(parsed);
         if (res.status === 401 || res.status === 403) {
           throw lnError(ErrorCodes.LN_UNAUTHORIZED, LND, `${what}: ${res.status} unauthorized`, {
             status: res.status,
           });
         }
-        if (!err)
-          throw lnError(ErrorCodes.LN_BAD_RESPONSE, LND, `${what}: HTTP ${res.status}`, {
-            status: res.status,
-          });
-        const e: { status?: number; message: string; httpStatus: number } = {
-          message: String(err.message),
-          httpStatus: res.status,
-        };
-        if (typeof err.code === 'number') e.status = err.code;
-        throw lndError(what, e, fallback, secrets);
+        throw httpError({ status: res.status, body: parsed }, { what, fallback, secrets });
       }
       const decoder = new TextDecoder();
       let buf = '';
@@ -298,7 +279,7 @@ export class LndRest implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
           throw lndError(what, e, fallback, secrets);
         }
         if (m && typeof m === 'object' && m.result && typeof m.result === 'object')
-          return onResult(m.result as Json);
+          return call.onMessage(m.result as Json);
         return PENDING;
       };
       for (;;) {
@@ -330,201 +311,13 @@ export class LndRest implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     }
   }
 
-  /**
-   * Node information: network (from `chains[0].network`), pubkey, alias, block height.
-   *
-   * @example
-   * ```ts
-   * const info = await lnd.getInfo(); // { backend: 'lnd', network: 'regtest', pubkey: '02…', … }
-   * ```
-   */
-  async getInfo(opts?: CallOptions): Promise<NodeInfo> {
-    const j = await this.#call('GET', '/v1/getinfo', undefined, opts, 'getinfo', ErrorCodes.LN_BAD_RESPONSE);
-    return nodeInfo(j as Parameters<typeof nodeInfo>[0]);
-  }
-
-  /** Spendable channel balance (`local_balance.msat` of `/v1/balance/channels`). */
-  async getBalance(opts?: CallOptions): Promise<{ balanceMsat: bigint }> {
-    const j = await this.#call(
-      'GET',
-      '/v1/balance/channels',
-      undefined,
-      opts,
-      'channel balance',
-      ErrorCodes.LN_BAD_RESPONSE,
-    );
-    const local = j.local_balance as Json | undefined;
-    if (local && local.msat !== undefined) return { balanceMsat: big(local.msat) };
-    return { balanceMsat: big(j.balance) * 1000n };
-  }
-
-  /** Creates an invoice (`POST /v1/invoices`). */
-  async createInvoice(req: CreateInvoiceRequest, opts?: CallOptions): Promise<CreatedInvoice> {
-    const r = invoiceRequest(req);
-    const body: Json = { value_msat: r.valueMsat.toString(), memo: r.memo, expiry: String(r.expiry) };
-    if (r.descriptionHash) body.description_hash = toBase64(r.descriptionHash);
-    const j = await this.#call(
-      'POST',
-      '/v1/invoices',
-      body,
-      opts,
-      'add invoice',
-      ErrorCodes.LN_PAYMENT_FAILED,
-    );
-    const hash = b64bytes(j.r_hash);
-    if (hash?.length !== 32)
-      throw lnError(ErrorCodes.LN_BAD_RESPONSE, LND, 'add invoice: no r_hash in the answer');
-    return createdInvoice(j.payment_request, toHex(hash), r);
-  }
-
-  /** Looks an invoice up (`GET /v1/invoice/{hex}`); LN_NOT_FOUND for an unknown hash. */
-  async lookupInvoice(paymentHash: string, opts?: CallOptions): Promise<InvoiceStatus> {
-    const hash = check32(paymentHash, 'paymentHash');
-    const j = await this.#call(
-      'GET',
-      `/v1/invoice/${hash}`,
-      undefined,
-      opts,
-      'lookup invoice',
-      ErrorCodes.LN_BAD_RESPONSE,
-    );
-    return invoiceStatus(hash, restInvoice(j));
-  }
-
-  /**
-   * Resolves once the invoice leaves `open`, from lnd's invoice stream
-   * (`/v2/invoices/subscribe/{base64url}`); if the stream breaks, polls for the time left.
-   */
-  async waitForInvoice(
-    paymentHash: string,
-    opts: CallOptions & { pollIntervalMs?: number } = {},
-  ): Promise<InvoiceStatus> {
-    const hash = check32(paymentHash, 'paymentHash');
-    const d = deadline(opts, DEFAULT_WAIT_MS);
-    const started = Date.now();
-    const left = () => Math.max(1, d.ms - (Date.now() - started));
+  /** A bytes field of a JSON answer: standard base64. */
+  protected bytes(v: unknown): Uint8Array | undefined {
+    if (typeof v !== 'string' || v === '') return undefined;
     try {
-      // A lookup first: lnd's stream hangs silently for an unknown hash.
-      const first = await this.lookupInvoice(hash, { signal: d.signal, timeoutMs: left() }).catch((e) => {
-        if (d.timedOut || d.signal.aborted) throw timeoutError('wait for invoice', d.timedOut, d.ms);
-        throw e;
-      });
-      if (first.state !== 'open') return first;
-      try {
-        return await this.#stream(
-          'GET',
-          `/v2/invoices/subscribe/${pathHash(hash)}`,
-          undefined,
-          d,
-          'invoice stream',
-          ErrorCodes.LN_BAD_RESPONSE,
-          (r) => {
-            const s = invoiceStatus(hash, restInvoice(r));
-            return s.state === 'open' ? PENDING : s;
-          },
-        );
-      } catch (e) {
-        if (d.timedOut || d.signal.aborted) throw timeoutError('wait for invoice', d.timedOut, d.ms);
-        const code = (e as FareboxError).code;
-        if (code === ErrorCodes.LN_UNAUTHORIZED || code === ErrorCodes.LN_NOT_FOUND) throw e;
-        // The stream broke: poll for the time left.
-        const poll: CallOptions & { pollIntervalMs?: number } = { signal: d.signal, timeoutMs: left() };
-        if (opts.pollIntervalMs !== undefined) poll.pollIntervalMs = opts.pollIntervalMs;
-        return await pollInvoice(
-          LND,
-          (signal) => this.lookupInvoice(hash, { signal, timeoutMs: left() }),
-          poll,
-        );
-      }
-    } finally {
-      d.done();
-    }
-  }
-
-  /** Creates a hold invoice for a hash whose preimage the caller keeps (`POST /v2/invoices/hodl`). */
-  async createHoldInvoice(
-    req: CreateInvoiceRequest & { paymentHash: string },
-    opts?: CallOptions,
-  ): Promise<CreatedInvoice> {
-    const r = invoiceRequest(req);
-    const hash = check32(req.paymentHash, 'paymentHash');
-    const body: Json = {
-      hash: toBase64(fromHex(hash)),
-      value_msat: r.valueMsat.toString(),
-      memo: r.memo,
-      expiry: String(r.expiry),
-    };
-    if (r.descriptionHash) body.description_hash = toBase64(r.descriptionHash);
-    const j = await this.#call(
-      'POST',
-      '/v2/invoices/hodl',
-      body,
-      opts,
-      'add hold invoice',
-      ErrorCodes.LN_PAYMENT_FAILED,
-    );
-    return createdInvoice(j.payment_request, hash, r);
-  }
-
-  /** Settles an accepted hold invoice with its preimage (`POST /v2/invoices/settle`). */
-  async settleHoldInvoice(preimage: string, opts?: CallOptions): Promise<void> {
-    const pre = check32(preimage, 'preimage');
-    await this.#call(
-      'POST',
-      '/v2/invoices/settle',
-      { preimage: toBase64(fromHex(pre)) },
-      opts,
-      'settle invoice',
-      ErrorCodes.LN_PAYMENT_FAILED,
-      [pre, toBase64(fromHex(pre))],
-    );
-  }
-
-  /** Cancels a hold invoice (`POST /v2/invoices/cancel`); the payer's HTLC fails back. */
-  async cancelHoldInvoice(paymentHash: string, opts?: CallOptions): Promise<void> {
-    const hash = check32(paymentHash, 'paymentHash');
-    await this.#call(
-      'POST',
-      '/v2/invoices/cancel',
-      { payment_hash: toBase64(fromHex(hash)) },
-      opts,
-      'cancel invoice',
-      ErrorCodes.LN_PAYMENT_FAILED,
-    );
-  }
-
-  /**
-   * Pays a BOLT11 invoice (`POST /v2/router/send`, final update only). On LN_TIMEOUT the
-   * payment may still be in flight (a hold invoice not yet settled): look it up by hash.
-   */
-  async payInvoice(paymentRequest: string, opts: PayOptions = {}): Promise<PaymentResult> {
-    const prep = preparePayment(paymentRequest, opts, this.#payTimeoutMs);
-    const body: Json = {
-      payment_request: paymentRequest.trim(),
-      fee_limit_msat: prep.feeLimitMsat.toString(),
-      timeout_seconds: prep.timeoutSeconds,
-      no_inflight_updates: true,
-    };
-    if (prep.amtMsat !== undefined) body.amt_msat = prep.amtMsat.toString();
-    const d = deadline({ ...opts, timeoutMs: prep.timeoutMs }, prep.timeoutMs);
-    try {
-      return await this.#stream(
-        'POST',
-        '/v2/router/send',
-        body,
-        d,
-        'pay',
-        ErrorCodes.LN_PAYMENT_FAILED,
-        (p) => {
-          return paymentOutcome(p, prep) ?? PENDING;
-        },
-      );
-    } catch (e) {
-      if (e instanceof FareboxError && e.code === ErrorCodes.LN_TIMEOUT)
-        e.data.paymentHash ??= prep.paymentHash;
-      throw e;
-    } finally {
-      d.done();
+      return fromBase64(v, 'bytes');
+    } catch {
+      return undefined;
     }
   }
 

@@ -27,6 +27,7 @@ import {
   sha256,
   toHex,
 } from '@farebox/core';
+import { answerChecks, checkHash } from '../checks.js';
 import { DEFAULT_TIMEOUT_MS, deadline, lnError } from '../http.js';
 import type {
   CallOptions,
@@ -41,6 +42,7 @@ import type {
   PaymentResult,
   PayOptions,
 } from '../types.js';
+import { resolveWebSocket, type WebSocketConstructor } from '../websocket.js';
 import {
   type Nip47Encryption,
   type Nip47Info,
@@ -49,7 +51,6 @@ import {
   transactionToStatus,
 } from './nip47.js';
 import { NwcSession } from './session.js';
-import { resolveWebSocket, type WebSocketConstructor } from './websocket.js';
 
 const BACKEND = 'nwc';
 
@@ -63,20 +64,13 @@ export interface NwcOptions {
   timeoutMs?: number;
 }
 
-function hex32(v: unknown, name: string): string {
-  if (typeof v !== 'string' || !isHex(v, 32)) invalidArgument(name, '64 hex digits');
-  return v.toLowerCase();
-}
-
 function msatParam(v: unknown, name: string): number {
   if (typeof v !== 'bigint' || v <= 0n || v > BigInt(Number.MAX_SAFE_INTEGER))
     invalidArgument(name, 'a positive bigint (msat)');
   return Number(v);
 }
 
-function bad(message: string, data: Record<string, unknown> = {}): FareboxError {
-  return lnError(ErrorCodes.LN_BAD_RESPONSE, BACKEND, message, data);
-}
+const { bad } = answerChecks(BACKEND);
 
 const NETWORKS: Record<string, Network> = {
   mainnet: 'mainnet',
@@ -191,7 +185,7 @@ export class NwcBackend implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     if (!Number.isInteger(expiry) || expiry <= 0) invalidArgument('expirySeconds', 'a positive integer');
     const params: Record<string, unknown> = { amount: msatParam(req.amountMsat, 'amountMsat'), expiry };
     if (req.descriptionHash !== undefined)
-      params.description_hash = hex32(req.descriptionHash, 'descriptionHash');
+      params.description_hash = checkHash(req.descriptionHash, 'descriptionHash');
     else if (req.memo !== undefined) {
       if (typeof req.memo !== 'string') invalidArgument('memo', 'a string');
       params.description = req.memo;
@@ -241,7 +235,7 @@ export class NwcBackend implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
   }
 
   async lookupInvoice(paymentHash: string, opts?: CallOptions): Promise<InvoiceStatus> {
-    const hash = hex32(paymentHash, 'paymentHash');
+    const hash = checkHash(paymentHash, 'paymentHash');
     const tx = (await this.#request(
       'lookup_invoice',
       { payment_hash: hash },
@@ -264,7 +258,7 @@ export class NwcBackend implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     paymentHash: string,
     opts: CallOptions & { pollIntervalMs?: number } = {},
   ): Promise<InvoiceStatus> {
-    const hash = hex32(paymentHash, 'paymentHash');
+    const hash = checkHash(paymentHash, 'paymentHash');
     const d = deadline(opts, 60_000);
     return new Promise<InvoiceStatus>((resolve, reject) => {
       let done = false;
@@ -356,7 +350,7 @@ export class NwcBackend implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     opts?: CallOptions,
   ): Promise<CreatedInvoice> {
     const params = this.#invoiceParams(req);
-    const hash = hex32(req.paymentHash, 'paymentHash');
+    const hash = checkHash(req.paymentHash, 'paymentHash');
     params.payment_hash = hash;
     await this.#require('make_hold_invoice', opts);
     return this.#created(
@@ -368,13 +362,13 @@ export class NwcBackend implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
   }
 
   async settleHoldInvoice(preimage: string, opts?: CallOptions): Promise<void> {
-    const pre = hex32(preimage, 'preimage');
+    const pre = checkHash(preimage, 'preimage');
     await this.#require('settle_hold_invoice', opts);
     await this.#request('settle_hold_invoice', { preimage: pre }, opts);
   }
 
   async cancelHoldInvoice(paymentHash: string, opts?: CallOptions): Promise<void> {
-    const hash = hex32(paymentHash, 'paymentHash');
+    const hash = checkHash(paymentHash, 'paymentHash');
     await this.#require('cancel_hold_invoice', opts);
     await this.#request('cancel_hold_invoice', { payment_hash: hash }, opts);
   }

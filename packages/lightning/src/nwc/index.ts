@@ -4,6 +4,13 @@
  *
  * @module
  */
+
+export {
+  messageText,
+  resolveWebSocket,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from '../websocket.js';
 export { NwcBackend, type NwcOptions } from './client.js';
 export {
   chooseEncryption,
@@ -20,4 +27,3 @@ export {
   transactionToStatus,
 } from './nip47.js';
 export { type NostrEvent, type NostrFilter, RelayConnection, type SubscriptionHandlers } from './relay.js';
-export { messageText, resolveWebSocket, type WebSocketConstructor, type WebSocketLike } from './websocket.js';

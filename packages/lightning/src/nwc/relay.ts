@@ -8,7 +8,7 @@
  */
 import { ErrorCodes, type FareboxError, randomBytes, toHex } from '@farebox/core';
 import { lnError } from '../http.js';
-import { messageText, type WebSocketConstructor, type WebSocketLike, WS_OPEN } from './websocket.js';
+import { messageText, type WebSocketConstructor, type WebSocketLike, WS_OPEN } from '../websocket.js';
 
 /** A signed Nostr event. */
 export interface NostrEvent {

@@ -10,6 +10,7 @@ import { ErrorCodes, type FareboxError } from '@farebox/core';
 import { finalizeEvent, verifyEvent } from 'nostr-tools/pure';
 import { type deadline, lnError } from '../http.js';
 import type { InvoiceStatus } from '../types.js';
+import type { WebSocketConstructor } from '../websocket.js';
 import {
   chooseEncryption,
   Nip47Cipher,
@@ -22,7 +23,6 @@ import {
   transactionToStatus,
 } from './nip47.js';
 import { type NostrEvent, RelayConnection } from './relay.js';
-import type { WebSocketConstructor } from './websocket.js';
 
 const BACKEND = 'nwc';
 

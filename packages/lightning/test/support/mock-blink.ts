@@ -24,19 +24,16 @@
  * Invoices are real BOLT11 strings signed with a random node key.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeInvoice, encodeInvoice, isHex, randomBytes, sha256, toHex } from '@farebox/core';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import {
+  MockBackend,
+  otherNodeInvoice,
+  type RecordedRequest,
+  type RemoteInvoiceOptions,
+} from './mock-common.js';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-export type FailureMode = 'none' | 'html' | 'http500' | 'hang';
 export type Scope = 'READ' | 'RECEIVE' | 'WRITE';
 
 /** Output types: field → type. Types not listed here are scalars or enums. */
@@ -292,45 +289,40 @@ interface Inv {
 }
 
 /** The mock Blink account. Start with {@link MockBlink.start}; `close()` when done. */
-export class MockBlink {
-  url = '';
-  readonly requests: RecordedRequest[] = [];
-  failure: FailureMode = 'none';
+export class MockBlink extends MockBackend {
   readonly btcWalletId = randomUUID();
   readonly usdWalletId = randomUUID();
   readonly accountId = randomUUID();
   /** BTC wallet balance, sat. */
   balanceSat = 200_000;
-  readonly nodeKey = randomBytes(32);
-  readonly nodeId = toHex(secp256k1.getPublicKey(this.nodeKey, true));
+  protected readonly failureAnswers = {
+    html: { contentType: 'text/html', body: '<!DOCTYPE html><html><body>Maintenance</body></html>' },
+    http500: { contentType: 'text/html', body: '<html><body>500 Internal Server Error</body></html>' },
+  };
   readonly #keys: Record<string, Scope[]>;
-  readonly #server: Server;
   readonly #invoices = new Map<string, Inv>();
-  readonly #listeners: Array<{ op: string; resolve: (r: RecordedRequest) => void }> = [];
   readonly #network = new Map<string, { preimage: string; feeSat: number }>();
   readonly #sent = new Map<string, Record<string, unknown>>();
 
   private constructor(keys: Record<string, Scope[]>) {
+    super();
     this.#keys = keys;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
   /** `keys`: API key → its scopes. */
   static async start(keys: Record<string, Scope[]>): Promise<MockBlink> {
     const m = new MockBlink(keys);
-    await new Promise<void>((resolve) => m.#server.listen(0, '127.0.0.1', resolve));
-    m.url = `http://127.0.0.1:${(m.#server.address() as AddressInfo).port}/graphql`;
+    await m.listen('/graphql');
     return m;
   }
 
-  close(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-
-  /** Resolves at the next request whose root field is `op`. */
-  nextRequest(op: string): Promise<RecordedRequest> {
-    return new Promise((resolve) => this.#listeners.push({ op, resolve }));
+  /** {@link MockBackend.nextRequest} matches the root field of the operation (`lnInvoiceCreate`). */
+  protected override requestKey(rec: RecordedRequest): string {
+    try {
+      return /\{\s*([A-Za-z_]\w*)/.exec(JSON.parse(rec.body).query)?.[1] ?? '';
+    } catch {
+      return ''; // not a GraphQL request
+    }
   }
 
   markPaid(paymentHash: string): void {
@@ -342,28 +334,10 @@ export class MockBlink {
   }
 
   /** An invoice of another node, routable for `feeSat` when `reachable`. */
-  remoteInvoice(o: {
-    amountMsat?: bigint;
-    feeSat?: number;
-    reachable?: boolean;
-    timestamp?: number;
-    expirySeconds?: number;
-  }) {
-    const preimage = randomBytes(32);
-    const paymentHash = toHex(sha256(preimage));
-    const fields: Parameters<typeof encodeInvoice>[0] = {
-      network: 'regtest',
-      paymentHash,
-      paymentSecret: randomBytes(32),
-      description: 'remote',
-      timestamp: o.timestamp ?? Math.floor(Date.now() / 1000),
-      expirySeconds: o.expirySeconds ?? 3600,
-    };
-    if (o.amountMsat !== undefined) fields.amountMsat = o.amountMsat;
-    const paymentRequest = encodeInvoice(fields, randomBytes(32));
-    if (o.reachable ?? true)
-      this.#network.set(paymentHash, { preimage: toHex(preimage), feeSat: o.feeSat ?? 0 });
-    return { paymentRequest, paymentHash, preimage: toHex(preimage) };
+  remoteInvoice(o: RemoteInvoiceOptions & { feeSat?: number }) {
+    const { invoice: paymentRequest, paymentHash, preimage } = otherNodeInvoice(o);
+    if (o.reachable ?? true) this.#network.set(paymentHash, { preimage, feeSat: o.feeSat ?? 0 });
+    return { paymentRequest, paymentHash, preimage };
   }
 
   #inv(paymentHash: string): Inv {
@@ -372,39 +346,7 @@ export class MockBlink {
     return inv;
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const rec: RecordedRequest = {
-      method: req.method ?? '',
-      path: req.url ?? '',
-      headers: req.headers,
-      body: Buffer.concat(chunks).toString('utf8'),
-    };
-    this.requests.push(rec);
-    let root = '';
-    try {
-      root = /\{\s*([A-Za-z_]\w*)/.exec(JSON.parse(rec.body).query)?.[1] ?? '';
-    } catch {
-      // not a GraphQL request
-    }
-    for (const l of this.#listeners.splice(0)) {
-      if (l.op === root) l.resolve(rec);
-      else this.#listeners.push(l);
-    }
-    if (this.failure === 'hang') return;
-    if (this.failure === 'html') {
-      res
-        .writeHead(200, { 'content-type': 'text/html' })
-        .end('<!DOCTYPE html><html><body>Maintenance</body></html>');
-      return;
-    }
-    if (this.failure === 'http500') {
-      res
-        .writeHead(500, { 'content-type': 'text/html' })
-        .end('<html><body>500 Internal Server Error</body></html>');
-      return;
-    }
+  protected async handle(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest): Promise<void> {
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
     };

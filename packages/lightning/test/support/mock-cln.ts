@@ -20,20 +20,14 @@
  *
  * Invoices are real BOLT11 strings signed with a random node key.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeInvoice, encodeInvoice, randomBytes, sha256, toHex, utf8 } from '@farebox/core';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** How the server misbehaves, for transport-failure tests. */
-export type FailureMode = 'none' | 'html' | 'http500' | 'hang';
+import {
+  MockBackend,
+  otherNodeInvoice,
+  type RecordedRequest,
+  type RemoteInvoiceOptions,
+} from './mock-common.js';
 
 interface Inv {
   label: string;
@@ -121,22 +115,21 @@ class RpcError extends Error {
 const now = () => Math.floor(Date.now() / 1000);
 
 /** The mock node. Start with {@link MockCln.start}; `close()` when done. */
-export class MockCln {
-  url = '';
-  readonly requests: RecordedRequest[] = [];
-  failure: FailureMode = 'none';
+export class MockCln extends MockBackend {
   /** Whether the node has the xpay plugin (CLN ≥ 24.11); without it `xpay` is an unknown command. */
   hasXpay = true;
   /** Spendable outgoing capacity, msat (listfunds' CHANNELD_NORMAL `our_amount_msat`). */
   spendableMsat: bigint;
-  readonly nodeKey = randomBytes(32);
-  readonly pubkey = toHex(secp256k1.getPublicKey(this.nodeKey, true));
+  /** The node id, as CLN's `getinfo` calls it. */
+  readonly pubkey = this.nodeId;
+  protected readonly failureAnswers = {
+    html: { contentType: 'text/html', body: '<html><body>502 Bad Gateway</body></html>' },
+    http500: { contentType: 'text/plain', body: 'Internal Server Error' },
+  };
   readonly #rune: string;
   readonly #developer: boolean;
-  readonly #server: Server;
   readonly #invoices = new Map<string, Inv>();
   readonly #waiters = new Map<string, Set<() => void>>();
-  readonly #listeners: Array<{ path: string; resolve: (r: RecordedRequest) => void }> = [];
   /** Destinations "on the network" this node can route to: payment hash → preimage and fee. */
   readonly #network = new Map<string, { preimage: string; feeMsat: bigint }>();
   /** Payment hashes this node paid. */
@@ -145,27 +138,16 @@ export class MockCln {
   #payIndex = 0;
 
   private constructor(opts: { rune: string; developer?: boolean; spendableMsat?: bigint }) {
+    super();
     this.#rune = opts.rune;
     this.#developer = opts.developer ?? false;
     this.spendableMsat = opts.spendableMsat ?? 5_000_000_000n;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
   static async start(opts: { rune: string; developer?: boolean; spendableMsat?: bigint }): Promise<MockCln> {
     const m = new MockCln(opts);
-    await new Promise<void>((resolve) => m.#server.listen(0, '127.0.0.1', resolve));
-    m.url = `http://127.0.0.1:${(m.#server.address() as AddressInfo).port}`;
+    await m.listen();
     return m;
-  }
-
-  close(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-
-  /** Resolves at the next request to `path`. */
-  nextRequest(path: string): Promise<RecordedRequest> {
-    return new Promise((resolve) => this.#listeners.push({ path, resolve }));
   }
 
   /** Someone pays our invoice. */
@@ -189,28 +171,10 @@ export class MockCln {
    * An invoice of another node. `reachable` ones are routable from this node for `feeMsat`;
    * `timestamp` in the past makes an expired one.
    */
-  remoteInvoice(o: {
-    amountMsat?: bigint;
-    feeMsat?: bigint;
-    reachable?: boolean;
-    timestamp?: number;
-    expirySeconds?: number;
-  }) {
-    const preimage = randomBytes(32);
-    const paymentHash = toHex(sha256(preimage));
-    const fields: Parameters<typeof encodeInvoice>[0] = {
-      network: 'regtest',
-      paymentHash,
-      paymentSecret: randomBytes(32),
-      description: 'remote',
-      timestamp: o.timestamp ?? now(),
-      expirySeconds: o.expirySeconds ?? 3600,
-    };
-    if (o.amountMsat !== undefined) fields.amountMsat = o.amountMsat;
-    const bolt11 = encodeInvoice(fields, randomBytes(32));
-    if (o.reachable ?? true)
-      this.#network.set(paymentHash, { preimage: toHex(preimage), feeMsat: o.feeMsat ?? 0n });
-    return { bolt11, paymentHash, preimage: toHex(preimage) };
+  remoteInvoice(o: RemoteInvoiceOptions & { feeMsat?: bigint }) {
+    const { invoice: bolt11, paymentHash, preimage } = otherNodeInvoice(o);
+    if (o.reachable ?? true) this.#network.set(paymentHash, { preimage, feeMsat: o.feeMsat ?? 0n });
+    return { bolt11, paymentHash, preimage };
   }
 
   #byHash(paymentHash: string): Inv {
@@ -222,29 +186,7 @@ export class MockCln {
     for (const w of this.#waiters.get(label) ?? []) w();
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const rec: RecordedRequest = {
-      method: req.method ?? '',
-      path: req.url ?? '',
-      headers: req.headers,
-      body: Buffer.concat(chunks).toString('utf8'),
-    };
-    this.requests.push(rec);
-    for (const l of this.#listeners.splice(0)) {
-      if (l.path === rec.path) l.resolve(rec);
-      else this.#listeners.push(l);
-    }
-    if (this.failure === 'hang') return; // never answers; close() drops the socket
-    if (this.failure === 'html') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
-      return;
-    }
-    if (this.failure === 'http500') {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
-      return;
-    }
+  protected async handle(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest): Promise<void> {
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };

@@ -22,19 +22,14 @@
  * Invoices are real BOLT11 strings signed with a random node key.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeInvoice, encodeInvoice, isHex, randomBytes, sha256, toHex } from '@farebox/core';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-export type FailureMode = 'none' | 'html' | 'http500' | 'hang';
+import {
+  MockBackend,
+  otherNodeInvoice,
+  type RecordedRequest,
+  type RemoteInvoiceOptions,
+} from './mock-common.js';
 
 interface Incoming {
   paymentHash: string;
@@ -53,42 +48,29 @@ interface Incoming {
 const UNAUTHORIZED = 'Invalid authentication (use basic auth with the http password set in phoenix.conf)';
 
 /** The mock node. Start with {@link MockPhoenixd.start}; `close()` when done. */
-export class MockPhoenixd {
-  url = '';
-  readonly requests: RecordedRequest[] = [];
-  failure: FailureMode = 'none';
+export class MockPhoenixd extends MockBackend {
   /** `availableBalanceForSend`, sat. */
   balanceSat = 100_000;
-  readonly nodeKey = randomBytes(32);
-  readonly nodeId = toHex(secp256k1.getPublicKey(this.nodeKey, true));
+  protected readonly failureAnswers = {
+    html: { contentType: 'text/html', body: '<html><body>proxy login</body></html>' },
+    http500: { contentType: 'text/plain; charset=UTF-8', body: '' },
+  };
   readonly #password: string;
   readonly #limitedPassword: string;
-  readonly #server: Server;
   readonly #incoming = new Map<string, Incoming>();
-  readonly #listeners: Array<{ path: string; resolve: (r: RecordedRequest) => void }> = [];
   readonly #network = new Map<string, { preimage: string; feeSat: number }>();
   readonly #paid = new Set<string>();
 
   private constructor(opts: { password: string; limitedPassword: string }) {
+    super();
     this.#password = opts.password;
     this.#limitedPassword = opts.limitedPassword;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
   static async start(opts: { password: string; limitedPassword: string }): Promise<MockPhoenixd> {
     const m = new MockPhoenixd(opts);
-    await new Promise<void>((resolve) => m.#server.listen(0, '127.0.0.1', resolve));
-    m.url = `http://127.0.0.1:${(m.#server.address() as AddressInfo).port}`;
+    await m.listen();
     return m;
-  }
-
-  close(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-
-  nextRequest(path: string): Promise<RecordedRequest> {
-    return new Promise((resolve) => this.#listeners.push({ path, resolve }));
   }
 
   /** A payer pays our invoice; phoenixd deducts `feesMsat` (e.g. liquidity fees). */
@@ -108,53 +90,14 @@ export class MockPhoenixd {
   }
 
   /** An invoice of another node, routable for `feeSat` when `reachable`. */
-  remoteInvoice(o: {
-    amountMsat?: bigint;
-    feeSat?: number;
-    reachable?: boolean;
-    timestamp?: number;
-    expirySeconds?: number;
-  }) {
-    const preimage = randomBytes(32);
-    const paymentHash = toHex(sha256(preimage));
-    const fields: Parameters<typeof encodeInvoice>[0] = {
-      network: 'regtest',
-      paymentHash,
-      paymentSecret: randomBytes(32),
-      description: 'remote',
-      timestamp: o.timestamp ?? Math.floor(Date.now() / 1000),
-      expirySeconds: o.expirySeconds ?? 3600,
-    };
-    if (o.amountMsat !== undefined) fields.amountMsat = o.amountMsat;
-    const invoice = encodeInvoice(fields, randomBytes(32));
+  remoteInvoice(o: RemoteInvoiceOptions & { feeSat?: number }) {
+    const remote = otherNodeInvoice(o);
     if (o.reachable ?? true)
-      this.#network.set(paymentHash, { preimage: toHex(preimage), feeSat: o.feeSat ?? 0 });
-    return { invoice, paymentHash, preimage: toHex(preimage) };
+      this.#network.set(remote.paymentHash, { preimage: remote.preimage, feeSat: o.feeSat ?? 0 });
+    return remote;
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const rec: RecordedRequest = {
-      method: req.method ?? '',
-      path: req.url ?? '',
-      headers: req.headers,
-      body: Buffer.concat(chunks).toString('utf8'),
-    };
-    this.requests.push(rec);
-    for (const l of this.#listeners.splice(0)) {
-      if (l.path === rec.path) l.resolve(rec);
-      else this.#listeners.push(l);
-    }
-    if (this.failure === 'hang') return;
-    if (this.failure === 'html') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>proxy login</body></html>');
-      return;
-    }
-    if (this.failure === 'http500') {
-      res.writeHead(500, { 'content-type': 'text/plain; charset=UTF-8' }).end('');
-      return;
-    }
+  protected async handle(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest): Promise<void> {
     const text = (status: number, body: string, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=UTF-8', ...headers }).end(body);
     };

@@ -10,26 +10,11 @@
 import type { AddressInfo } from 'node:net';
 import { verifyEvent } from 'nostr-tools/pure';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { NostrEvent, NostrFilter } from '../../src/nwc/relay.js';
 
-export interface RelayEvent {
-  id: string;
-  pubkey: string;
-  created_at: number;
-  kind: number;
-  tags: string[][];
-  content: string;
-  sig: string;
-}
-
-export type RelayFilter = {
-  ids?: string[];
-  kinds?: number[];
-  authors?: string[];
-  since?: number;
-  until?: number;
-  limit?: number;
-  [tag: `#${string}`]: string[] | undefined;
-};
+/** A NIP-01 event and filter: the same wire shapes the client speaks. */
+export type RelayEvent = NostrEvent;
+export type RelayFilter = NostrFilter;
 
 export function matches(f: RelayFilter, ev: RelayEvent): boolean {
   if (f.ids && !f.ids.includes(ev.id)) return false;

@@ -6,7 +6,7 @@
  * @module
  */
 import { ErrorCodes } from '@farebox/core';
-import { lnError } from '../http.js';
+import { lnError } from './http.js';
 
 /** The part of a WebSocket the adapters use. */
 export interface WebSocketLike {
