@@ -9,6 +9,10 @@
 import { type ErrorCode, ErrorCodes, FareboxError } from '@farebox/core';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { DEFAULT_TIMEOUT_MS, deadline, lnError } from '../http.js';
+
+/** gRPC's own deadline is set a little after ours, so that ours decides (a typed LN_TIMEOUT). */
+const GRACE_MS = 1000;
+
 import {
   type Deadline,
   LndAdapter,
@@ -259,7 +263,7 @@ export class LndGrpc extends LndAdapter {
           c[service],
           grpcMessage(call.req),
           new c.grpc.Metadata(),
-          { deadline: Date.now() + d.ms },
+          { deadline: Date.now() + d.ms + GRACE_MS },
           (err, res) => {
             d.signal.removeEventListener('abort', onAbort);
             if (err) reject(this.#error(err, what, fallback, d, secrets));
@@ -289,7 +293,7 @@ export class LndGrpc extends LndAdapter {
       if (typeof fn !== 'function')
         return reject(lnError(ErrorCodes.LN_UNSUPPORTED, LND, `${what}: no method ${rpc}`));
       const stream = fn.call(c[service], grpcMessage(call.req), new c.grpc.Metadata(), {
-        deadline: Date.now() + d.ms,
+        deadline: Date.now() + d.ms + GRACE_MS,
       });
       let done = false;
       const finish = (err: unknown, value?: T) => {
@@ -297,7 +301,10 @@ export class LndGrpc extends LndAdapter {
         done = true;
         d.signal.removeEventListener('abort', onAbort);
         stream.cancel();
-        if (err) reject(this.#error(err, what, fallback, d, []));
+        // Once our deadline has passed, whatever the channel says (lnd or grpc-js may report
+        // "Call cancelled" a moment earlier) is a timeout.
+        if (err)
+          reject(d.timedOut ? timeoutError(what, true, d.ms) : this.#error(err, what, fallback, d, []));
         else resolve(value as T);
       };
       const onAbort = () => finish(timeoutError(what, d.timedOut, d.ms));
