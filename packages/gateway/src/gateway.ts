@@ -76,9 +76,10 @@ function parseListen(listen: string): { host: string; port: number } {
 }
 
 function toWebRequest(req: IncomingMessage, proto: string, body?: ReadableStream<Uint8Array>): Request {
-  const headers = new Headers();
+  // Pairs, not a Headers object: the Request fills its own headers once, with no copy.
+  const headers: [string, string][] = [];
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) if (!raw[i]!.startsWith(':')) headers.append(raw[i]!, raw[i + 1]!);
+  for (let i = 0; i < raw.length; i += 2) if (!raw[i]!.startsWith(':')) headers.push([raw[i]!, raw[i + 1]!]);
   const host = req.headers.host ?? req.headers[':authority'] ?? 'localhost';
   const init: RequestInit & { duplex?: 'half' } = { method: req.method ?? 'GET', headers };
   if (body && req.method !== 'GET' && req.method !== 'HEAD') {
@@ -426,8 +427,9 @@ export class Gateway {
           return;
         }
       }
-      const body = lazyBody(req);
-      const webReq = toWebRequest(req, proto, body.stream);
+      // GET and HEAD carry no body to stream (toWebRequest would drop it): no stream for them.
+      const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : lazyBody(req);
+      const webReq = toWebRequest(req, proto, body?.stream);
       let d: Decision;
       try {
         d = await rt.paywall.decide(webReq, clientIp ? { ip: clientIp } : {});
@@ -469,10 +471,10 @@ export class Gateway {
           requestId,
         );
       }
-      // Match again rather than look the key up: two services may share a key
-      // (`* /*` on two hosts), and the key alone would pick the first one's upstream.
-      const route = rt.paywall.match(webReq)?.route;
-      service = route?.service;
+      // The engine names the matched route's service; otherwise match again rather than look
+      // the key up: two services may share a key (`* /*` on two hosts), and the key alone
+      // would pick the first one's upstream.
+      service = d.service ?? rt.paywall.match(webReq)?.route.service;
       const svc = service ? rt.services.get(service) : undefined;
       if (!svc) {
         status = 404;
@@ -486,7 +488,7 @@ export class Gateway {
           requestId,
         );
       }
-      const buffered = d.request !== webReq || body.used();
+      const buffered = d.request !== webReq || (body?.used() ?? false);
       const bytes = buffered ? new Uint8Array(await d.request.arrayBuffer()) : undefined;
       const ctx = {
         requestId,

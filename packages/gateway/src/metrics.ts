@@ -8,11 +8,29 @@
 
 type Labels = Record<string, string>;
 
-function key(l: Labels): string {
+function renderKey(l: Labels): string {
   return Object.keys(l)
     .sort()
     .map((k) => `${k}="${l[k]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
     .join(',');
+}
+
+/** Label sets seen (names and values as given) → their rendered key; bounded. */
+const keys = new Map<string, string>();
+const MAX_KEYS = 10_000;
+
+/** The rendered label key, sorted and escaped once per distinct label set. */
+function key(l: Labels): string {
+  let raw = '';
+  // Length-prefixed, so no two label sets share a raw key whatever their characters.
+  for (const k in l) raw += `${k.length}:${k}${l[k]!.length}:${l[k]}`;
+  if (raw === '') return '';
+  let k = keys.get(raw);
+  if (k === undefined) {
+    k = renderKey(l);
+    if (keys.size < MAX_KEYS) keys.set(raw, k);
+  }
+  return k;
 }
 
 class Counter {

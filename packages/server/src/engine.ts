@@ -45,6 +45,8 @@ const DEFAULT_VALID_SECONDS = 24 * 3600;
 const CREDITS_VALID_SECONDS = 30 * 24 * 3600;
 const RESERVATION_SECONDS = 900;
 const CAVEAT_AMOUNT = 'farebox_amount_msat';
+/** Verified credentials kept (see `Paywall.#verified`). */
+const VERIFIED_CACHE_MAX = 1024;
 
 const BACKEND_DOWN = new Set<string>([
   ErrorCodes.LN_UNREACHABLE,
@@ -100,6 +102,15 @@ export class Paywall {
   readonly routes: readonly CompiledRoute[];
   readonly options: PaywallOptions;
   readonly #now: () => number;
+  /**
+   * Credentials that verified, by `service \n Authorization header`: a repeated pass token
+   * skips the HMAC chain. Successes only, bounded (oldest out first), never for tokens bound
+   * to a request; on a hit the expiry (`grant.validUntil`) is checked against now again
+   * (expired: dropped and verified afresh, which refuses it) and revocation is checked by
+   * the store as for any token. Valid for this paywall's keyring and options, which never
+   * change (a reload builds a new paywall).
+   */
+  readonly #verified = new Map<string, VerifiedToken>();
 
   constructor(opts: PaywallOptions) {
     if (!opts || typeof opts !== 'object')
@@ -282,13 +293,26 @@ export class Paywall {
       };
       if (needsBinding) context.requestHash = this.#binding(route, prepared);
       if (opts.strictCaveats) context.strict = true;
-      token = verifyToken({
-        keyring: this.keyring,
-        macaroon: mac,
-        preimage: cred.preimage,
-        context,
-        satisfiers: [{ condition: CAVEAT_AMOUNT, final: (c) => /^\d{1,18}$/.test(c.value) }],
-      });
+      const cacheKey = needsBinding ? undefined : `${route.service}\n${auth}`;
+      const hit = cacheKey === undefined ? undefined : this.#verified.get(cacheKey);
+      const until = hit?.grant.validUntil;
+      if (hit && (until === undefined || context.now < until)) {
+        token = { ...hit, caveats: [...hit.caveats], grant: { ...hit.grant } };
+      } else {
+        if (hit) this.#verified.delete(cacheKey!);
+        token = verifyToken({
+          keyring: this.keyring,
+          macaroon: mac,
+          preimage: cred.preimage,
+          context,
+          satisfiers: [{ condition: CAVEAT_AMOUNT, final: (c) => /^\d{1,18}$/.test(c.value) }],
+        });
+        if (cacheKey !== undefined) {
+          const cache = this.#verified;
+          if (cache.size >= VERIFIED_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+          cache.set(cacheKey, { ...token, caveats: [...token.caveats], grant: { ...token.grant } });
+        }
+      }
       if (await this.store.isRevoked(token.tokenId))
         throw new FareboxError(ErrorCodes.REVOKED, 'token was revoked');
     } catch (e) {
@@ -354,6 +378,7 @@ export class Paywall {
       type: 'paid',
       request: prepared.request,
       route: route.key,
+      service: route.service,
       token,
       receipt,
       settle: async (status: number) => {
@@ -379,6 +404,7 @@ export class Paywall {
       type: 'pass',
       request: req,
       route: route.key,
+      service: route.service,
       free,
       settle: async (status: number) => {
         this.#emit('served', { route: route.key, status, free: true });

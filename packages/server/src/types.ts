@@ -148,7 +148,15 @@ export interface RequestContext {
 /** What the engine decided about a request. Adapters only switch on `type`. */
 export type Decision =
   /** No payment needed (free route, free tier, no matching route). */
-  | { type: 'pass'; request: Request; route?: string; free?: boolean; settle(status: number): Promise<void> }
+  | {
+      type: 'pass';
+      request: Request;
+      route?: string;
+      /** The matched route's service (absent when no route matched). */
+      service?: string;
+      free?: boolean;
+      settle(status: number): Promise<void>;
+    }
   /** Answer with this response (402 challenge, 400/401/429/503 refusal, CORS preflight, discovery). */
   | { type: 'respond'; response: Response }
   /** Paid: run the handler with `request`, then call `settle(status)` (or `settle(500)` when it throws). */
@@ -156,6 +164,8 @@ export type Decision =
       type: 'paid';
       request: Request;
       route: string;
+      /** The matched route's service. */
+      service?: string;
       token: VerifiedToken;
       receipt: Receipt;
       settle(status: number): Promise<void>;

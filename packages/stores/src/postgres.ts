@@ -19,6 +19,19 @@
 import { invalidArgument } from '@farebox/core';
 import type { Reservation, UsageStore } from '@farebox/server';
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
+import {
+  checkIdent,
+  checkKey,
+  checkUrl,
+  clockOf,
+  incrementArgs,
+  reserveArgs,
+  revokedKey,
+  SWEEP_BATCH,
+  SWEEP_EVERY,
+  scrub,
+  toMs,
+} from './common.js';
 
 /**
  * Options for {@link PostgresStore}.
@@ -47,47 +60,6 @@ export interface PostgresStoreOptions {
    * pass). Defaults here: `max: 10`, `connectionTimeoutMillis: 5000`.
    */
   pool?: Omit<PoolConfig, 'connectionString'>;
-}
-
-const MAX_KEY = 2048;
-const MAX_MS = 100 * 365 * 86_400_000;
-const SWEEP_EVERY = 1024;
-const SWEEP_BATCH = 1000;
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
-
-function checkKey(name: string, v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_KEY || v.includes('\0'))
-    invalidArgument(name, `a non-empty string of at most ${MAX_KEY} characters without NUL`);
-  return v;
-}
-
-function toMs(name: string, seconds: unknown): number {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0)
-    invalidArgument(name, 'a positive, finite number of seconds');
-  return Math.min(MAX_MS, Math.max(1, Math.ceil(seconds * 1000)));
-}
-
-function checkInt(name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
-    invalidArgument(name, `an integer ≥ ${min}`);
-  return v;
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    for (const k of [...u.searchParams.keys()])
-      if (/pass|secret|token/i.test(k)) u.searchParams.set(k, '***');
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
-  }
-}
-
-/** Removes `user:password@` from any URL inside a message. */
-function scrub(message: string): string {
-  return message.replace(/(\w+:\/\/[^:/@\s]*):[^@/\s]*@/g, '$1:***@');
 }
 
 interface Tables {
@@ -138,30 +110,20 @@ export class PostgresStore implements UsageStore {
   #closed = false;
 
   constructor(target: string | Pool, opts: PostgresStoreOptions = {}) {
-    if (opts === null || typeof opts !== 'object') invalidArgument('opts', 'an options object');
-    if (opts.now !== undefined && typeof opts.now !== 'function') invalidArgument('now', 'a function');
-    if (opts.schema !== undefined && (typeof opts.schema !== 'string' || !IDENT.test(opts.schema)))
-      invalidArgument('schema', 'letters, digits and "_" (at most 40), not starting with a digit');
-    const prefix = opts.tablePrefix ?? 'farebox_';
-    if (typeof prefix !== 'string' || !IDENT.test(prefix))
-      invalidArgument('tablePrefix', 'letters, digits and "_" (at most 40), not starting with a digit');
+    this.#now = clockOf(opts);
+    if (opts.schema !== undefined) checkIdent('schema', opts.schema);
+    const prefix = checkIdent('tablePrefix', opts.tablePrefix ?? 'farebox_');
     this.#schema = opts.schema;
     this.#prefix = prefix;
-    this.#now = opts.now ?? (() => Date.now());
     this.#autoMigrate = opts.autoMigrate ?? true;
     const q = (name: string) => (opts.schema ? `"${opts.schema}"."${prefix}${name}"` : `"${prefix}${name}"`);
     this.#t = { usage: q('usage'), res: q('reservations'), counters: q('counters'), kv: q('kv') };
 
     if (typeof target === 'string') {
-      let url: URL;
-      try {
-        url = new URL(target);
-      } catch {
-        invalidArgument('target', 'a postgres:// or postgresql:// URL or a pg Pool');
-      }
-      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
-        invalidArgument('target', 'a postgres:// or postgresql:// URL or a pg Pool');
-      this.#where = redactUrl(target);
+      this.#where = checkUrl(target, {
+        protocols: ['postgres:', 'postgresql:'],
+        expected: 'a postgres:// or postgresql:// URL or a pg Pool',
+      });
       this.pool = new Pool({
         max: 10,
         connectionTimeoutMillis: 5000,
@@ -209,7 +171,7 @@ export class PostgresStore implements UsageStore {
   async #migrate(): Promise<void> {
     const { usage, res, counters, kv } = this.#t;
     const p = this.#prefix;
-    // Identifiers are checked against IDENT above, so inlining them is safe.
+    // Identifiers are checked by checkIdent in the constructor, so inlining them is safe.
     const lockKey = `farebox:${this.#schema ?? ''}.${p}`;
     const sql = `
       SELECT pg_advisory_xact_lock(hashtext('${lockKey}'));
@@ -275,11 +237,7 @@ export class PostgresStore implements UsageStore {
     tokenId: string,
     opts: { maxUses?: number; ttlSeconds: number; reservationSeconds: number },
   ): Promise<Reservation> {
-    checkKey('tokenId', tokenId);
-    if (!opts || typeof opts !== 'object') invalidArgument('opts', 'an options object');
-    const max = opts.maxUses === undefined ? undefined : checkInt('maxUses', opts.maxUses, 0);
-    const ttl = toMs('ttlSeconds', opts.ttlSeconds);
-    const resMs = toMs('reservationSeconds', opts.reservationSeconds);
+    const { max, ttl, resMs } = reserveArgs(tokenId, opts);
     const { usage, res } = this.#t;
     return this.#tx(async (c) => {
       const now = this.#now();
@@ -358,9 +316,7 @@ export class PostgresStore implements UsageStore {
   }
 
   async increment(key: string, windowSeconds: number, by = 1): Promise<{ value: number; resetAt: number }> {
-    checkKey('key', key);
-    const window = toMs('windowSeconds', windowSeconds);
-    checkInt('by', by, Number.MIN_SAFE_INTEGER);
+    const window = incrementArgs(key, windowSeconds, by);
     const now = this.#now();
     const [row] = await this.#query<{ value: string; reset_at: string }>(
       `INSERT INTO ${this.#t.counters} AS c (key, value, reset_at) VALUES ($1, $2, $3)
@@ -410,11 +366,11 @@ export class PostgresStore implements UsageStore {
   }
 
   async revoke(tokenId: string, ttlSeconds: number): Promise<void> {
-    await this.put(`revoked:${checkKey('tokenId', tokenId)}`, '1', ttlSeconds);
+    await this.put(revokedKey(tokenId), '1', ttlSeconds);
   }
 
   async isRevoked(tokenId: string): Promise<boolean> {
-    return (await this.get(`revoked:${checkKey('tokenId', tokenId)}`)) !== undefined;
+    return (await this.get(revokedKey(tokenId))) !== undefined;
   }
 
   /**

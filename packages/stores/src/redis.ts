@@ -19,6 +19,16 @@ import { createHash } from 'node:crypto';
 import { invalidArgument } from '@farebox/core';
 import type { Reservation, UsageStore } from '@farebox/server';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
+import {
+  checkKey,
+  checkUrl,
+  clockOf,
+  incrementArgs,
+  reserveArgs,
+  revokedKey,
+  scrub,
+  toMs,
+} from './common.js';
 
 /**
  * Options for {@link RedisStore}.
@@ -55,45 +65,6 @@ export interface RedisStoreOptions {
  * ```
  */
 export type RedisClient = Redis | Cluster;
-
-const MAX_KEY = 2048;
-const MAX_MS = 100 * 365 * 86_400_000;
-
-function checkKey(name: string, v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_KEY || v.includes('\0'))
-    invalidArgument(name, `a non-empty string of at most ${MAX_KEY} characters without NUL`);
-  return v;
-}
-
-function toMs(name: string, seconds: unknown): number {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0)
-    invalidArgument(name, 'a positive, finite number of seconds');
-  return Math.min(MAX_MS, Math.max(1, Math.ceil(seconds * 1000)));
-}
-
-function checkInt(name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
-    invalidArgument(name, `an integer ≥ ${min}`);
-  return v;
-}
-
-/** A URL with its password (and any `password=` query parameter) replaced by `***`. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    for (const k of [...u.searchParams.keys()])
-      if (/pass|secret|token/i.test(k)) u.searchParams.set(k, '***');
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
-  }
-}
-
-/** Removes `user:password@` from any URL inside a message. */
-function scrub(message: string): string {
-  return message.replace(/(\w+:\/\/[^:/@\s]*):[^@/\s]*@/g, '$1:***@');
-}
 
 interface Script {
   lua: string;
@@ -208,24 +179,17 @@ export class RedisStore implements UsageStore {
   #closed = false;
 
   constructor(target: string | RedisClient, opts: RedisStoreOptions = {}) {
-    if (opts === null || typeof opts !== 'object') invalidArgument('opts', 'an options object');
-    if (opts.now !== undefined && typeof opts.now !== 'function') invalidArgument('now', 'a function');
+    this.#now = clockOf(opts);
     const prefix = opts.prefix ?? 'farebox:';
     if (typeof prefix !== 'string' || prefix.length > 256)
       invalidArgument('prefix', 'a string of at most 256 characters');
     this.prefix = prefix;
-    this.#now = opts.now ?? (() => Date.now());
 
     if (typeof target === 'string') {
-      let url: URL;
-      try {
-        url = new URL(target);
-      } catch {
-        invalidArgument('target', 'a redis:// or rediss:// URL or an ioredis client');
-      }
-      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
-        invalidArgument('target', 'a redis:// or rediss:// URL or an ioredis client');
-      this.#where = redactUrl(target);
+      this.#where = checkUrl(target, {
+        protocols: ['redis:', 'rediss:'],
+        expected: 'a redis:// or rediss:// URL or an ioredis client',
+      });
       this.client = new Redis(target, { maxRetriesPerRequest: 2, connectTimeout: 5000, ...opts.redis });
       this.#owned = true;
       // Without a listener ioredis prints every connection error; keep the last one for
@@ -277,12 +241,13 @@ export class RedisStore implements UsageStore {
     tokenId: string,
     opts: { maxUses?: number; ttlSeconds: number; reservationSeconds: number },
   ): Promise<Reservation> {
-    checkKey('tokenId', tokenId);
-    if (!opts || typeof opts !== 'object') invalidArgument('opts', 'an options object');
-    const max = opts.maxUses === undefined ? '' : checkInt('maxUses', opts.maxUses, 0);
-    const ttl = toMs('ttlSeconds', opts.ttlSeconds);
-    const res = toMs('reservationSeconds', opts.reservationSeconds);
-    const r = (await this.#run(RESERVE, this.#usageKeys(tokenId), [this.#now(), ttl, res, max])) as number[];
+    const { max, ttl, resMs } = reserveArgs(tokenId, opts);
+    const r = (await this.#run(RESERVE, this.#usageKeys(tokenId), [
+      this.#now(),
+      ttl,
+      resMs,
+      max ?? '',
+    ])) as number[];
     const [ok, reason, used = 0, inFlight = 0] = r;
     if (ok === 1) return { ok: true, used, inFlight };
     return { ok: false, reason: reason === 1 ? 'used-up' : 'in-use', used, inFlight };
@@ -309,9 +274,7 @@ export class RedisStore implements UsageStore {
   }
 
   async increment(key: string, windowSeconds: number, by = 1): Promise<{ value: number; resetAt: number }> {
-    checkKey('key', key);
-    const window = toMs('windowSeconds', windowSeconds);
-    checkInt('by', by, Number.MIN_SAFE_INTEGER);
+    const window = incrementArgs(key, windowSeconds, by);
     const r = (await this.#run(INCREMENT, [`${this.prefix}c:${key}`], [this.#now(), window, by])) as [
       number,
       string,
@@ -346,11 +309,11 @@ export class RedisStore implements UsageStore {
   }
 
   async revoke(tokenId: string, ttlSeconds: number): Promise<void> {
-    await this.put(`revoked:${checkKey('tokenId', tokenId)}`, '1', ttlSeconds);
+    await this.put(revokedKey(tokenId), '1', ttlSeconds);
   }
 
   async isRevoked(tokenId: string): Promise<boolean> {
-    return (await this.get(`revoked:${checkKey('tokenId', tokenId)}`)) !== undefined;
+    return (await this.get(revokedKey(tokenId))) !== undefined;
   }
 
   /** Quits the client when this store created it. Idempotent. */

@@ -2,11 +2,19 @@
  * The SQLite usage store: counts survive restarts, and several processes on one machine
  * can share one database file. The embedded default for a single host.
  *
- * Atomicity: every write runs in a `BEGIN IMMEDIATE` transaction, which takes SQLite's
- * write lock before reading, so two connections (threads or processes) never decide on
- * the same stale count; a connection that finds the lock taken waits up to
- * `busyTimeoutMs`. The database runs in WAL mode so readers never block the writer.
- * Reservations are rows with an expiry; lapsed ones are ignored and deleted.
+ * Atomicity: every write of several statements runs in a `BEGIN IMMEDIATE` transaction,
+ * which takes SQLite's write lock before reading, so two connections (threads or
+ * processes) never decide on the same stale count; a connection that finds the lock taken
+ * waits up to `busyTimeoutMs`. Writes that are one statement (`increment`, `claim`, `put`:
+ * an upsert, read and written under the write lock) run on their own, in SQLite's implicit
+ * transaction, which is as atomic and saves the BEGIN/COMMIT round (a `pass` token's use
+ * counter is one of these per served request). The database runs in WAL mode so readers
+ * never block the writer. Reservations are rows with an expiry; lapsed ones are ignored
+ * and deleted.
+ *
+ * Revocation checks are cached in the process for at most {@link REVOKED_CACHE_MS} (1 s):
+ * `revoke` through this store instance takes effect at once, a revocation written by
+ * another process (or another `SqliteStore` on the same file) within a second.
  *
  * better-sqlite3 is synchronous: a call that waits for the lock blocks this process's
  * event loop for that time (at most `busyTimeoutMs`). Transactions here are a few
@@ -19,6 +27,18 @@ import { fileURLToPath } from 'node:url';
 import { invalidArgument } from '@farebox/core';
 import type { Reservation, UsageStore } from '@farebox/server';
 import Database from 'better-sqlite3';
+import {
+  checkIdent,
+  checkInt,
+  checkKey,
+  clockOf,
+  incrementArgs,
+  reserveArgs,
+  revokedKey,
+  SWEEP_BATCH,
+  SWEEP_EVERY,
+  toMs,
+} from './common.js';
 
 /**
  * Options for {@link SqliteStore}.
@@ -39,32 +59,6 @@ export interface SqliteStoreOptions {
   tablePrefix?: string;
 }
 
-/** Longest key or token id accepted. */
-const MAX_KEY = 2048;
-/** Lifetimes are capped at 100 years: a bound on retention, never a refusal. */
-const MAX_MS = 100 * 365 * 86_400_000;
-/** Expired rows are deleted every this many writes. */
-const SWEEP_EVERY = 1024;
-const SWEEP_BATCH = 1000;
-
-function checkKey(name: string, v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_KEY || v.includes('\0'))
-    invalidArgument(name, `a non-empty string of at most ${MAX_KEY} characters without NUL`);
-  return v;
-}
-
-function toMs(name: string, seconds: unknown): number {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0)
-    invalidArgument(name, 'a positive, finite number of seconds');
-  return Math.min(MAX_MS, Math.max(1, Math.ceil(seconds * 1000)));
-}
-
-function checkInt(name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
-    invalidArgument(name, `an integer ≥ ${min}`);
-  return v;
-}
-
 /** `path`, `:memory:`, `sqlite:path` or a `file:` URL → a path better-sqlite3 opens. */
 function toPath(target: string): string {
   if (target === '') invalidArgument('target', 'a file path, ":memory:" or a database instance');
@@ -73,6 +67,11 @@ function toPath(target: string): string {
   if (target.startsWith('sqlite:')) return target.slice('sqlite:'.length);
   return target;
 }
+
+/** How long an `isRevoked` answer is reused (ms): revocations by other processes take effect within this. */
+export const REVOKED_CACHE_MS = 1000;
+/** Token ids whose revocation state is cached at most. */
+const REVOKED_CACHE_MAX = 10_000;
 
 interface Counter {
   value: number;
@@ -121,15 +120,14 @@ export class SqliteStore implements UsageStore {
   readonly #sweepTx: () => number;
   readonly #usesStmt: Database.Statement<[string, number], { used: number }>;
   readonly #getStmt: Database.Statement<[string, number], { value: string }>;
+  readonly #revokedStmt: Database.Statement<[string, number], { expires_at: number }>;
+  /** `revoked:<id>` → whether it is revoked, and until when (ms, this store's clock) that answer holds. */
+  readonly #revokedCache = new Map<string, { revoked: boolean; until: number }>();
 
   constructor(target: string | Database.Database, opts: SqliteStoreOptions = {}) {
-    if (opts === null || typeof opts !== 'object') invalidArgument('opts', 'an options object');
-    if (opts.now !== undefined && typeof opts.now !== 'function') invalidArgument('now', 'a function');
+    this.#now = clockOf(opts);
     const busy = opts.busyTimeoutMs === undefined ? 5000 : checkInt('busyTimeoutMs', opts.busyTimeoutMs, 0);
-    const prefix = opts.tablePrefix ?? 'farebox_';
-    if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,39}$/.test(prefix))
-      invalidArgument('tablePrefix', 'letters, digits and "_" (at most 40), not starting with a digit');
-    this.#now = opts.now ?? (() => Date.now());
+    const prefix = checkIdent('tablePrefix', opts.tablePrefix ?? 'farebox_');
 
     if (typeof target === 'string') {
       const path = toPath(target);
@@ -208,6 +206,11 @@ export class SqliteStore implements UsageStore {
          reset_at = CASE WHEN c.reset_at <= @now THEN excluded.reset_at ELSE c.reset_at END
        RETURNING value, reset_at`,
     );
+    // The common case, a live counter: only `value` changes, so the reset_at index is not
+    // rewritten (one page written instead of two). No row back: new or lapsed, use `incr`.
+    const bump = db.prepare<[number, string, number], Counter>(
+      `UPDATE ${counters} SET value = value + ? WHERE key = ? AND reset_at > ? RETURNING value, reset_at`,
+    );
     // Inserts, or replaces an expired value; returns a row only then.
     const claim = db.prepare<[{ key: string; value: string; exp: number; now: number }], { one: number }>(
       `INSERT INTO ${kv} AS k (key, value, expires_at) VALUES (@key, @value, @exp)
@@ -221,6 +224,7 @@ export class SqliteStore implements UsageStore {
     );
     this.#usesStmt = db.prepare(`SELECT used FROM ${usage} WHERE token_id = ? AND expires_at > ?`);
     this.#getStmt = db.prepare(`SELECT value FROM ${kv} WHERE key = ? AND expires_at > ?`);
+    this.#revokedStmt = db.prepare(`SELECT expires_at FROM ${kv} WHERE key = ? AND expires_at > ?`);
     const sweeps = [
       [usage, 'token_id', 'expires_at'],
       [res, 'id', 'expires_at'],
@@ -266,22 +270,24 @@ export class SqliteStore implements UsageStore {
     });
     this.#settleTx = (...a) => settle.immediate(...a);
 
-    const increment = db.transaction((key: string, window: number, by: number) => {
-      const r = incr.get({ key, by, now: this.#now(), window })!;
+    // One statement each: SQLite runs it in its own implicit write transaction (the write
+    // lock is taken, with the busy timeout, before the row is read), so no BEGIN IMMEDIATE.
+    // `bump` then `incr` is no race: each is atomic on its own, and `incr` decides afresh
+    // (a counter another connection created in between is added to, not reset).
+    this.#incrementTx = (key, window, by) => {
+      const now = this.#now();
+      const r = bump.get(by, key, now) ?? incr.get({ key, by, now, window })!;
       return { value: r.value, resetAt: r.reset_at };
-    });
-    this.#incrementTx = (...a) => increment.immediate(...a);
+    };
 
-    const claimTx = db.transaction((key: string, value: string, ttl: number) => {
+    this.#claimTx = (key, value, ttl) => {
       const now = this.#now();
       return claim.get({ key, value, exp: now + ttl, now }) !== undefined;
-    });
-    this.#claimTx = (...a) => claimTx.immediate(...a);
+    };
 
-    const putTx = db.transaction((key: string, value: string, ttl: number) => {
+    this.#putTx = (key, value, ttl) => {
       put.run(key, value, this.#now() + ttl);
-    });
-    this.#putTx = (...a) => putTx.immediate(...a);
+    };
 
     const sweep = db.transaction(() => {
       const now = this.#now();
@@ -300,13 +306,9 @@ export class SqliteStore implements UsageStore {
     tokenId: string,
     opts: { maxUses?: number; ttlSeconds: number; reservationSeconds: number },
   ): Promise<Reservation> {
-    checkKey('tokenId', tokenId);
-    if (!opts || typeof opts !== 'object') invalidArgument('opts', 'an options object');
-    const max = opts.maxUses === undefined ? undefined : checkInt('maxUses', opts.maxUses, 0);
-    const ttl = toMs('ttlSeconds', opts.ttlSeconds);
-    const res = toMs('reservationSeconds', opts.reservationSeconds);
+    const { max, ttl, resMs } = reserveArgs(tokenId, opts);
     this.#wrote();
-    return this.#reserveTx(tokenId, max, ttl, res);
+    return this.#reserveTx(tokenId, max, ttl, resMs);
   }
 
   async commit(tokenId: string): Promise<void> {
@@ -322,9 +324,7 @@ export class SqliteStore implements UsageStore {
   }
 
   async increment(key: string, windowSeconds: number, by = 1): Promise<{ value: number; resetAt: number }> {
-    checkKey('key', key);
-    const window = toMs('windowSeconds', windowSeconds);
-    checkInt('by', by, Number.MIN_SAFE_INTEGER);
+    const window = incrementArgs(key, windowSeconds, by);
     this.#wrote();
     return this.#incrementTx(key, window, by);
   }
@@ -347,14 +347,30 @@ export class SqliteStore implements UsageStore {
     const ttl = toMs('ttlSeconds', ttlSeconds);
     this.#wrote();
     this.#putTx(key, value, ttl);
+    this.#revokedCache.delete(key);
   }
 
   async revoke(tokenId: string, ttlSeconds: number): Promise<void> {
-    await this.put(`revoked:${checkKey('tokenId', tokenId)}`, '1', ttlSeconds);
+    await this.put(revokedKey(tokenId), '1', ttlSeconds);
   }
 
+  /** Cached for up to {@link REVOKED_CACHE_MS} (see the module notes). */
   async isRevoked(tokenId: string): Promise<boolean> {
-    return (await this.get(`revoked:${checkKey('tokenId', tokenId)}`)) !== undefined;
+    const key = revokedKey(tokenId);
+    const now = this.#now();
+    const hit = this.#revokedCache.get(key);
+    if (hit && now < hit.until && now >= hit.until - REVOKED_CACHE_MS) return hit.revoked;
+    const row = this.#revokedStmt.get(checkKey('key', key), now);
+    const cache = this.#revokedCache;
+    if (hit) cache.delete(key);
+    else if (cache.size >= REVOKED_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(
+      key,
+      row
+        ? { revoked: true, until: Math.min(now + REVOKED_CACHE_MS, row.expires_at) }
+        : { revoked: false, until: now + REVOKED_CACHE_MS },
+    );
+    return row !== undefined;
   }
 
   /**

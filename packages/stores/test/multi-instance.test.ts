@@ -204,13 +204,16 @@ describe('SqliteStore: two processes on one file', () => {
   const file = join(dir, 'shared.db');
 
   beforeAll(() => {
-    // Node 20 cannot run TypeScript: transpile the store's source for the children. Its
-    // imports (better-sqlite3, @farebox/core) resolve through a node_modules link.
-    const src = readFileSync(fileURLToPath(new URL('../src/sqlite.ts', import.meta.url)), 'utf8');
-    const js = ts.transpileModule(src, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    }).outputText;
-    writeFileSync(join(dir, 'sqlite.js'), js);
+    // Node 20 cannot run TypeScript: transpile the store's source (and the module it shares
+    // with the other stores) for the children. Their imports (better-sqlite3, @farebox/core)
+    // resolve through a node_modules link.
+    for (const name of ['sqlite', 'common']) {
+      const src = readFileSync(fileURLToPath(new URL(`../src/${name}.ts`, import.meta.url)), 'utf8');
+      const js = ts.transpileModule(src, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText;
+      writeFileSync(join(dir, `${name}.js`), js);
+    }
     writeFileSync(join(dir, 'child.js'), CHILD);
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
     symlinkSync(fileURLToPath(new URL('../../../node_modules', import.meta.url)), join(dir, 'node_modules'));

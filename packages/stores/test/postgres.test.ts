@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../src/postgres.js';
-import { storeConformance } from './store-conformance.js';
+import { expectSweepDeletesExpired, storeConformance } from './store-conformance.js';
 import { freePort, type PostgresService, startPostgres, stopServices } from './support/services.js';
 
 let postgres: PostgresService;
@@ -66,15 +66,7 @@ describe('PostgresStore', () => {
   });
 
   it('sweep deletes expired rows', async () => {
-    let t = 1_000_000;
-    const store = new PostgresStore(postgres.url, { schema: schema(), now: () => t });
-    await store.reserve('a', { ttlSeconds: 10, reservationSeconds: 5 });
-    await store.increment('c', 10);
-    await store.put('v', 'x', 10);
-    expect(await store.sweep()).toBe(0);
-    t += 11_000;
-    expect(await store.sweep()).toBe(4);
-    await store.close();
+    await expectSweepDeletesExpired(({ now }) => new PostgresStore(postgres.url, { schema: schema(), now }));
   });
 
   it('a database that is down fails fast, with the URL in the message and without the password', async () => {

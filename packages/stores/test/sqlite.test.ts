@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/sqlite.js';
-import { storeConformance } from './store-conformance.js';
+import { REVOKED_CACHE_MS, SqliteStore } from '../src/sqlite.js';
+import { expectSweepDeletesExpired, storeConformance } from './store-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'farebox-sqlite-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,15 +66,7 @@ describe('SqliteStore', () => {
   });
 
   it('sweep deletes expired rows', async () => {
-    let t = 1_000_000;
-    const store = new SqliteStore(':memory:', { now: () => t });
-    await store.reserve('a', { ttlSeconds: 10, reservationSeconds: 5 });
-    await store.increment('c', 10);
-    await store.put('v', 'x', 10);
-    expect(await store.sweep()).toBe(0);
-    t += 11_000;
-    expect(await store.sweep()).toBe(4);
-    await store.close();
+    await expectSweepDeletesExpired(({ now }) => new SqliteStore(':memory:', { now }));
   });
 
   it('refuses bad arguments with INVALID_ARGUMENT naming the parameter', async () => {
@@ -101,6 +93,35 @@ describe('SqliteStore', () => {
       );
       expect(err, parameter).toMatchObject({ code: 'INVALID_ARGUMENT', data: { parameter } });
     }
+    await store.close();
+  });
+
+  it('isRevoked: at once through this store, within REVOKED_CACHE_MS through another on the file', async () => {
+    const file = join(dir, 'revoked-cache.db');
+    let t = 1_000_000;
+    const now = () => t;
+    const a = new SqliteStore(file, { now });
+    const b = new SqliteStore(file, { now });
+    expect(await a.isRevoked('tok')).toBe(false);
+    expect(await b.isRevoked('tok')).toBe(false);
+    await a.revoke('tok', 60);
+    expect(await a.isRevoked('tok')).toBe(true);
+    expect(await b.isRevoked('tok')).toBe(false); // b's cached answer, younger than 1 s
+    t += REVOKED_CACHE_MS;
+    expect(await b.isRevoked('tok')).toBe(true);
+    t += 60_000; // the revocation lapses: a cached "revoked" does not outlive it
+    expect(await a.isRevoked('tok')).toBe(false);
+    await a.close();
+    await b.close();
+  });
+
+  it('increment: a live counter and a lapsed one (the one-statement path and the upsert)', async () => {
+    let t = 0;
+    const store = new SqliteStore(':memory:', { now: () => t });
+    expect(await store.increment('c', 10)).toEqual({ value: 1, resetAt: 10_000 });
+    expect(await store.increment('c', 10, 2)).toEqual({ value: 3, resetAt: 10_000 });
+    t = 10_000;
+    expect(await store.increment('c', 10)).toEqual({ value: 1, resetAt: 20_000 });
     await store.close();
   });
 

@@ -9,6 +9,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 export type MakeStore = (opts: { now: () => number }) => UsageStore | Promise<UsageStore>;
 
+/** A store that deletes expired records on demand (SQLite, PostgreSQL). */
+export type SweepingStore = UsageStore & { sweep(): Promise<number>; close(): Promise<void> };
+
+/**
+ * Checks `sweep()`: nothing goes before its time; once the clock passes every expiry, one
+ * record of each kind (usage, reservation, counter, value) goes.
+ */
+export async function expectSweepDeletesExpired(
+  make: (opts: { now: () => number }) => SweepingStore,
+): Promise<void> {
+  let t = 1_000_000;
+  const store = make({ now: () => t });
+  await store.reserve('a', { ttlSeconds: 10, reservationSeconds: 5 });
+  await store.increment('c', 10);
+  await store.put('v', 'x', 10);
+  expect(await store.sweep()).toBe(0);
+  t += 11_000;
+  expect(await store.sweep()).toBe(4);
+  await store.close();
+}
+
 const T0 = 1_750_000_000_000;
 
 export function storeConformance(name: string, make: MakeStore): void {
