@@ -9,3 +9,4 @@ export * from './challenge.js';
 export * from './client.js';
 export * from './dev-pay-wallet.js';
 export * from './store.js';
+export * from './webln.js';
