@@ -30,7 +30,9 @@ describe('signed webhooks', () => {
       });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-    closers.push(() => receiver.close());
+    closers.push(() => {
+      receiver.close();
+    });
     const paywall = new Paywall({
       secret: new Uint8Array(32).fill(3),
       lightning: node,
