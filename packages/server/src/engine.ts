@@ -30,6 +30,7 @@ import {
   verifyToken,
 } from '@farebox/core';
 import type { CreatedInvoice, InvoiceIssuer } from '@farebox/lightning';
+import { readLimited } from './body.js';
 import { clientIp, ipBucket } from './client-ip.js';
 import { corsHeaders, preflight } from './cors.js';
 import { llmsTxt, openApiDocument, servicesDocument } from './discovery.js';
@@ -819,32 +820,6 @@ function codeOf(e: unknown): ErrorCode {
 
 function messageOf(e: unknown): string {
   return e instanceof FareboxError ? e.message : 'malformed credential';
-}
-
-async function readLimited(
-  stream: ReadableStream<Uint8Array>,
-  max: number,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      throw new FareboxError(ErrorCodes.TOO_LARGE, `request body larger than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }
 
 export { jsonResponse };

@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from './body.js';
 export * from './client-ip.js';
 export * from './cors.js';
 export * from './discovery.js';

@@ -5,32 +5,14 @@
  * @module
  */
 import { ErrorCodes, FareboxError, fromUtf8 } from '@farebox/core';
+import { readLimited } from '@farebox/server';
 
 /** Reads at most `max` bytes; throws L402_TOO_LARGE past that. */
 export async function readBody(req: Request, max: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(req.headers.get('content-length') ?? 0);
   if (declared > max) throw new FareboxError(ErrorCodes.TOO_LARGE, `request body larger than ${max} bytes`);
   if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      throw new FareboxError(ErrorCodes.TOO_LARGE, `request body larger than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return readLimited(req.body, max);
 }
 
 /** The body as JSON when the content type says JSON and it parses; else undefined. */
