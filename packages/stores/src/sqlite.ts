@@ -73,6 +73,31 @@ export const REVOKED_CACHE_MS = 1000;
 /** Token ids whose revocation state is cached at most. */
 const REVOKED_CACHE_MAX = 10_000;
 
+/** A short synchronous sleep (better-sqlite3 is synchronous; this runs only while opening). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Runs `fn`, retrying for up to `timeoutMs` while SQLite answers SQLITE_BUSY / SQLITE_LOCKED
+ * without having waited itself (its deadlock check on lock upgrades, WAL recovery by
+ * another connection). Used only while opening: the transactions of normal operation take
+ * the write lock first (`BEGIN IMMEDIATE`), where SQLite's own busy timeout applies.
+ */
+function whileBusy<T>(timeoutMs: number, fn: () => T): T {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      return fn();
+    } catch (e) {
+      const code = String((e as { code?: unknown }).code ?? '');
+      const busy = code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+      if (!busy || Date.now() >= deadline) throw e;
+      sleepSync(pause);
+    }
+  }
+}
+
 interface Counter {
   value: number;
   reset_at: number;
@@ -140,8 +165,17 @@ export class SqliteStore implements UsageStore {
       // WAL: readers never block the writer, and the writer never blocks readers.
       // synchronous=NORMAL is the usual WAL pairing: a power loss may lose the last
       // commits but never corrupts the file.
-      if (!this.db.memory) this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      // Two processes opening one new file at once can meet in SQLite's lock-upgrade
+      // deadlock check, which answers SQLITE_BUSY at once without waiting: retry.
+      const conn = this.db;
+      if (!conn.memory) {
+        whileBusy(busy, () => {
+          if (String(conn.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') {
+            conn.pragma('journal_mode = WAL');
+          }
+        });
+      }
+      conn.pragma('synchronous = NORMAL');
     } else if (target && typeof target === 'object' && typeof target.prepare === 'function') {
       this.db = target;
       this.#owned = false;
@@ -154,9 +188,8 @@ export class SqliteStore implements UsageStore {
     const res = `${prefix}reservations`;
     const counters = `${prefix}counters`;
     const kv = `${prefix}kv`;
-    this.db
-      .transaction(() => {
-        this.db.exec(`
+    const schema = this.db.transaction(() => {
+      this.db.exec(`
           CREATE TABLE IF NOT EXISTS ${usage} (
             token_id TEXT PRIMARY KEY, used INTEGER NOT NULL, expires_at INTEGER NOT NULL
           ) WITHOUT ROWID;
@@ -175,8 +208,8 @@ export class SqliteStore implements UsageStore {
           ) WITHOUT ROWID;
           CREATE INDEX IF NOT EXISTS ${kv}_expires_at ON ${kv} (expires_at);
         `);
-      })
-      .immediate();
+    });
+    whileBusy(busy, () => schema.immediate());
 
     const db = this.db;
     const selUsage = db.prepare<[string], UsageRow>(

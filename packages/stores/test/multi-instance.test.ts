@@ -159,13 +159,19 @@ const CHILD = `
 import { SqliteStore } from './sqlite.js';
 const [file, mode, tok, count] = process.argv.slice(2);
 const n = Number(count);
-const store = new SqliteStore(file, { busyTimeoutMs: 10000 });
+const open = () => new SqliteStore(file, { busyTimeoutMs: 10000 });
+// 'open' races the opening itself (a new file); the others open first, then race.
+let store = mode === 'open' ? undefined : open();
 const LONG = { ttlSeconds: 600, reservationSeconds: 60 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 process.stdout.write('ready\\n');
 await new Promise((r) => process.stdin.once('data', r));
 let out;
-if (mode === 'race') {
+if (mode === 'open') {
+  store = open();
+  const r = await store.reserve(tok, { maxUses: 1, ...LONG });
+  out = { ok: r.ok ? 1 : 0 };
+} else if (mode === 'race') {
   const rs = [];
   // One reserve per turn of the event loop, so the two processes interleave.
   for (let i = 0; i < n; i++) { rs.push(await store.reserve(tok, { maxUses: 1, ...LONG })); await new Promise(setImmediate); }
@@ -221,9 +227,14 @@ describe('SqliteStore: two processes on one file', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Starts both children, releases them together, returns their JSON results. */
-  async function both(mode: string, tok: string, count: number): Promise<Record<string, number>[]> {
-    const kids: ChildProcessWithoutNullStreams[] = [0, 1].map(() =>
-      spawn(process.execPath, [join(dir, 'child.js'), file, mode, tok, String(count)], { cwd: dir }),
+  async function both(
+    mode: string,
+    tok: string,
+    count: number,
+    { processes = 2, db = file } = {},
+  ): Promise<Record<string, number>[]> {
+    const kids: ChildProcessWithoutNullStreams[] = Array.from({ length: processes }, () =>
+      spawn(process.execPath, [join(dir, 'child.js'), db, mode, tok, String(count)], { cwd: dir }),
     );
     const outputs = kids.map(
       (k) =>
@@ -250,6 +261,15 @@ describe('SqliteStore: two processes on one file', () => {
     const lines = await Promise.all(outputs);
     return lines.map((l) => JSON.parse(l.at(-1)!) as Record<string, number>);
   }
+
+  it('eight processes opening one new file at the same moment all open it (8 rounds)', async () => {
+    for (let round = 0; round < 8; round++) {
+      const tok = tokenId('open');
+      const results = await both('open', tok, 1, { processes: 8, db: join(dir, `fresh-${round}.db`) });
+      expect(results).toHaveLength(8);
+      expect(results.reduce((a, r) => a + r.ok!, 0)).toBe(1);
+    }
+  });
 
   it('50 reserves of a single-use token from two processes: exactly one ok', async () => {
     const tok = tokenId('race');
