@@ -59,6 +59,9 @@ export interface ServiceConfig {
   requestSchema?: Record<string, unknown>;
 }
 
+/** The gateway's default `memory.heapGrowingPercent` (see {@link GatewayConfig.memory}). */
+export const DEFAULT_HEAP_GROWING_PERCENT = 20;
+
 /** The whole gateway configuration, normalized. */
 export interface GatewayConfig {
   /** `host:port` to listen on (default `127.0.0.1:8402`). */
@@ -78,6 +81,13 @@ export interface GatewayConfig {
   metrics?: { enabled?: boolean; listen?: string };
   /** Admin API and dashboard at `/admin` (default off; bearer token required). */
   admin?: { enabled?: boolean; token?: SecretSource; listen?: string };
+  /**
+   * Memory tuning of the gateway process (applied by `farebox gateway`, which owns it).
+   * `heapGrowingPercent`: how far V8 lets the heap grow past the live data before it
+   * collects (default {@link DEFAULT_HEAP_GROWING_PERCENT}; 0 keeps V8's own heuristic,
+   * which trades RSS for a little CPU under load).
+   */
+  memory?: { heapGrowingPercent?: number };
   /** Discovery title/description. */
   title?: string;
   description?: string;
@@ -167,6 +177,7 @@ const TOP_KEYS = new Set([
   'trustProxy',
   'metrics',
   'admin',
+  'memory',
   'title',
   'description',
   'services',
@@ -302,6 +313,13 @@ function validate(
     const m = mapping(o.metrics, ['metrics'], ['enabled', 'listen']);
     cfg.metrics = { enabled: bool(m.enabled, ['metrics', 'enabled']) !== false };
     if (m.listen !== undefined) cfg.metrics.listen = str(m.listen, ['metrics', 'listen']);
+  }
+  if (o.memory !== undefined) {
+    const m = mapping(o.memory, ['memory'], ['heapGrowingPercent']);
+    const g = num(m.heapGrowingPercent, ['memory', 'heapGrowingPercent'], 0);
+    if (g !== undefined && (!Number.isInteger(g) || g > 1000))
+      bad(['memory', 'heapGrowingPercent'], 'must be a whole number from 0 to 1000');
+    cfg.memory = g === undefined ? {} : { heapGrowingPercent: g };
   }
   if (o.admin !== undefined) {
     const a = mapping(o.admin, ['admin'], ['enabled', 'token', 'listen']);

@@ -241,6 +241,20 @@ export const gatewaySchema = {
         listen: { type: 'string', description: 'A separate host:port for /metrics.' },
       },
     },
+    memory: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        heapGrowingPercent: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 1000,
+          default: 20,
+          description:
+            'How far (%) V8 lets the heap grow past the live data before collecting; 0 = V8 default. Lower: less RSS, a little more CPU.',
+        },
+      },
+    },
     admin: {
       type: 'object',
       additionalProperties: false,

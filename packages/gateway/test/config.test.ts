@@ -290,6 +290,10 @@ describe('the JSON Schema', () => {
       { ...base, listen: '8402' },
       { ...base, store: 'mysql://x' },
       { ...base, admin: { enabled: true } },
+      { ...base, memory: { heapGrowingPercent: -1 } },
+      { ...base, memory: { heapGrowingPercent: 2.5 } },
+      { ...base, memory: { heapGrowingPercent: 5000 } },
+      { ...base, memory: { heapGrowth: 20 } },
       { services: [] },
       svc({ upstreem: 'x' }),
       svc({ price: -1 }),
@@ -310,6 +314,11 @@ describe('the JSON Schema', () => {
       expect(() => parseConfig(text), text).toThrow(FareboxError);
     }
     expect(schemaValid(svc({ price: undefined, auth: 'off' }))).toBe(true);
+    for (const g of [0, 20, 1000]) {
+      const text = JSON.stringify({ ...base, memory: { heapGrowingPercent: g } });
+      expect(schemaValid(JSON.parse(text))).toBe(true);
+      expect(parseConfig(text).memory).toEqual({ heapGrowingPercent: g });
+    }
   });
 });
 

@@ -28,11 +28,17 @@ afterAll(async () => {
   await up?.stop();
 });
 
-function writeConfig(file: string, price: number, extra: Record<string, unknown>[] = []): void {
+function writeConfig(
+  file: string,
+  price: number,
+  extra: Record<string, unknown>[] = [],
+  top: Record<string, unknown> = {},
+): void {
   // JSON is YAML: one writer for both.
   writeFileSync(
     file,
     JSON.stringify({
+      ...top,
       listen: '127.0.0.1:0',
       backend: 'dev',
       store: 'memory',
@@ -88,6 +94,8 @@ describe('the gateway process', () => {
     const file = join(dir, 'gateway.yaml');
     writeConfig(file, 10);
     const gw = await start(file);
+    // The heap-growth tuning is applied (the default unless configured) and said.
+    expect((await gw.waitFor('memory tuning', 0)).heapGrowingPercent).toBe(20);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const before = await get(agent, `${gw.url}/api/x`);
     expect(before.status).toBe(402);
@@ -96,10 +104,11 @@ describe('the gateway process', () => {
     // A slow request on the same keep-alive connection, started before the reload.
     const slow = get(agent, `${gw.url}/hold/reload`);
     await up.arrived('reload');
-    writeConfig(file, 20);
+    writeConfig(file, 20, [], { memory: { heapGrowingPercent: 0 } });
     const mark = gw.lines.length;
     gw.child.kill('SIGHUP');
     await gw.waitFor('configuration reloaded', mark);
+    expect((await gw.waitFor('memory tuning', mark)).heapGrowingPercent).toBe(0);
 
     // New connections see the new price at once.
     const fresh = await fetch(`${gw.url}/api/x`);

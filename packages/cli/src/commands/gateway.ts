@@ -4,8 +4,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import {
   createAdminHandler,
+  DEFAULT_HEAP_GROWING_PERCENT,
   type GatewayConfig,
   type Logger,
   loadConfig,
@@ -89,6 +91,19 @@ async function sampleUpstream(): Promise<{ url: string; close: () => void }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
+/**
+ * Applies `memory.heapGrowingPercent` to this process (V8 reads it at every heap-limit
+ * computation, so it can change while running). Under many concurrent connections V8's
+ * default lets the old generation grow to several times the live data; a lower factor
+ * collects sooner: less RSS for a little more GC time. Returns the value applied (0: V8's
+ * own heuristic left alone).
+ */
+function applyMemoryTuning(config: GatewayConfig): number {
+  const pct = config.memory?.heapGrowingPercent ?? DEFAULT_HEAP_GROWING_PERCENT;
+  v8.setFlagsFromString(`--heap-growing-percent=${pct}`); // 0 is V8's default: its heuristic
+  return pct;
+}
+
 export async function gatewayCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -156,6 +171,7 @@ export async function gatewayCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const logger = values.demo ? { info() {}, warn() {}, error: jsonLogger(io).error } : jsonLogger(io);
+  logger.info({ msg: 'memory tuning', heapGrowingPercent: applyMemoryTuning(config) });
   const gw = await startGateway({
     config,
     logger,
@@ -201,6 +217,7 @@ export async function gatewayCommand(argv: string[], io: Io): Promise<number> {
         const next = await loadConfig(values.config);
         if (values.listen) next.listen = values.listen;
         await gw.reload(next);
+        gw.logger.info({ msg: 'memory tuning', heapGrowingPercent: applyMemoryTuning(next) });
       } catch (e) {
         gw.logger.error({
           msg: 'reload failed; keeping the running configuration',
