@@ -169,7 +169,9 @@ export function proxyRequest(
       const upstreamSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       const h = endToEnd(ur.headers);
       h['x-request-id'] = ctx.requestId;
-      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, h);
+      // HTTP/2 has no reason phrase (RFC 9113 §8.3.2): pass the upstream's only over HTTP/1.x.
+      if (req.httpVersionMajor >= 2 || !ur.statusMessage) res.writeHead(ur.statusCode ?? 502, h);
+      else res.writeHead(ur.statusCode ?? 502, ur.statusMessage, h);
       // Streams (SSE, chunked without a length) get their head at once; others go out with the
       // first body chunk, one write instead of two.
       const type = String(ur.headers['content-type'] ?? '');

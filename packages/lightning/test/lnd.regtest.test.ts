@@ -543,6 +543,47 @@ describe('lnd gRPC adapter against a broken server (loopback fakes; lnd never do
     }
   });
 
+  it('gRPC to an IP address: the certificate is checked against that IP, with no DEP0123 warning', async () => {
+    const pkg = await lndProtos();
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w.code ?? w.name);
+    process.on('warning', onWarning);
+    // One fake lnd with alice's key and certificate (which names 127.0.0.1, not 127.0.0.2),
+    // bound to both addresses.
+    const server = new grpc.Server();
+    server.addService(pkg.lnrpc!.Lightning!.service, {
+      GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, { identity_pubkey: '02'.padEnd(66, '1'), alias: 'fake', chains: [{ network: 'regtest' }] }),
+    });
+    const creds = grpc.ServerCredentials.createSsl(null, [
+      { private_key: Buffer.from(alice.key), cert_chain: Buffer.from(alice.cert) },
+    ]);
+    const bind = (addr: string) =>
+      new Promise<number>((resolve, reject) =>
+        server.bindAsync(addr, creds, (err, p) => (err ? reject(err) : resolve(p))),
+      );
+    const port1 = await bind('127.0.0.1:0');
+    const port2 = await bind('127.0.0.2:0');
+    const named = new LndGrpc({ host: `127.0.0.1:${port1}`, macaroon: alice.macaroon, cert: alice.cert });
+    const unnamed = new LndGrpc({ host: `127.0.0.2:${port2}`, macaroon: alice.macaroon, cert: alice.cert });
+    const real = new LndGrpc({ host: alice.grpc, macaroon: alice.macaroon, cert: alice.cert });
+    try {
+      expect((await named.getInfo()).alias).toBe('fake');
+      expect((await real.getInfo()).alias).toBeTruthy();
+      const e = await failure(unnamed.getInfo());
+      expect(e.code).toBe('LN_UNREACHABLE');
+      expect(e.message).toMatch(/127\.0\.0\.2|altnames|IP/);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('DEP0123');
+    } finally {
+      process.off('warning', onWarning);
+      await named.close();
+      await unnamed.close();
+      await real.close();
+      server.forceShutdown();
+    }
+  });
+
   it('an invoice stream ended mid-way falls back to polling; a payment stream ended without a result is LN_BAD_RESPONSE', async () => {
     const pkg = await lndProtos();
     const { preimage, hash } = preimagePair();

@@ -63,7 +63,8 @@ export function lazyBody(req: IncomingMessage): { stream: ReadableStream<Uint8Ar
 /** Writes a `Response` to a Node response, streaming the body. */
 export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
   res.statusCode = response.status;
-  if (response.statusText) res.statusMessage = response.statusText;
+  // HTTP/2 has no reason phrase: set it only over HTTP/1.x.
+  if (response.statusText && !(res.req?.httpVersionMajor >= 2)) res.statusMessage = response.statusText;
   const setCookies = response.headers.getSetCookie?.() ?? [];
   response.headers.forEach((v, k) => {
     if (k !== 'set-cookie') res.appendHeader(k, v);
