@@ -44,6 +44,8 @@ import { sendWebhook } from './webhook.js';
 
 const DEFAULT_VALID_SECONDS = 24 * 3600;
 const CREDITS_VALID_SECONDS = 30 * 24 * 3600;
+/** How long the uses of a payment proven by its bare hash are remembered. */
+const HASH_USES_TTL_SECONDS = 30 * 86_400;
 const RESERVATION_SECONDS = 900;
 const CAVEAT_AMOUNT = 'farebox_amount_msat';
 /** Verified credentials kept (see `Paywall.#verified`). */
@@ -331,10 +333,13 @@ export class Paywall {
     // Tokens with a use limit reserve a use before the handler runs. Unlimited ones (passes)
     // need no reservation: their uses are counted with one write once served.
     const limited = token.grant.maxUses !== undefined;
+    // With bare payment hashes accepted, one payment has two proofs (the token and its
+    // hash): both count their uses under the hash, so a payment never buys more than it paid for.
+    const useKey = opts.acceptPaymentHash ? `hash:${token.paymentHash}` : token.tokenId;
     const r = limited
-      ? await this.store.reserve(token.tokenId, {
+      ? await this.store.reserve(useKey, {
           maxUses: token.grant.maxUses!,
-          ttlSeconds: ttl,
+          ttlSeconds: opts.acceptPaymentHash ? Math.max(ttl, HASH_USES_TTL_SECONDS) : ttl,
           reservationSeconds: RESERVATION_SECONDS,
         })
       : ({ ok: true, used: 0, inFlight: 0 } as const);
@@ -386,11 +391,11 @@ export class Paywall {
         if (settled) return;
         settled = true;
         if (status >= 500) {
-          if (limited) await this.store.release(token.tokenId);
+          if (limited) await this.store.release(useKey);
           return;
         }
         if (limited) {
-          await this.store.commit(token.tokenId);
+          await this.store.commit(useKey);
           receipt.use = r.used + 1;
         } else {
           receipt.use = (await this.store.increment(`uses:${token.tokenId}`, ttl)).value;
@@ -660,7 +665,7 @@ export class Paywall {
     // Each hash is served once: reserve like a single-use token keyed by the hash.
     const r = await this.store.reserve(`hash:${hash}`, {
       maxUses: 1,
-      ttlSeconds: 30 * 86_400,
+      ttlSeconds: HASH_USES_TTL_SECONDS,
       reservationSeconds: RESERVATION_SECONDS,
     });
     if (!r.ok) {

@@ -243,6 +243,33 @@ export function serverConformance(): Suite {
       equal((await call('/answer', { method: 'POST', body: { prompt: 'k' }, auth })).status, 402);
     });
 
+    test('one payment, two proofs (its token and its hash): served once, whichever comes first', async () => {
+      await burnFree('10.4.0.1');
+      const body = { prompt: 'once' };
+      const a = (await challenge('/answer', { method: 'POST', body, ip: '10.4.0.1' })).body;
+      const tokA = await token(a);
+      equal((await call('/answer', { method: 'POST', body, auth: tokA })).status, 200, 'token first');
+      const byHash = await call('/answer', { method: 'POST', body: { ...body, payment_hash: a.payment_hash } });
+      equal(byHash.status, 402, 'then its hash');
+      equal(((await byHash.json()) as ChallengeBody).error.code, 'L402_TOKEN_USED');
+      equal(
+        (await call('/answer', { method: 'POST', body, auth: `L402 ${a.payment_hash}` })).status,
+        402,
+        'then its hash in the header',
+      );
+
+      const b = (await challenge('/answer', { method: 'POST', body, ip: '10.4.0.1' })).body;
+      const tokB = await token(b);
+      equal(
+        (await call('/answer', { method: 'POST', body: { ...body, payment_hash: b.payment_hash } })).status,
+        200,
+        'hash first',
+      );
+      const again = await call('/answer', { method: 'POST', body, auth: tokB });
+      equal(again.status, 402, 'then its token');
+      equal(((await again.json()) as ChallengeBody).error.code, 'L402_TOKEN_USED');
+    });
+
     test('a failed handler (5xx) gives the use back', async () => {
       const auth = await token((await challenge('/flaky')).body);
       failNext = true;

@@ -220,6 +220,22 @@ describe("the seed's simple forms", () => {
     expect((await post({ prompt: 'header hash' }, { auth, isolate: 1 })).status).toBe(402);
   });
 
+  it('one payment, two proofs: its token and its hash are served once between them, in either order', async () => {
+    const a = await challenge('two proofs');
+    const tokenA = `L402 ${a.body.macaroon}:${await lnbits.pay(a.body.payment_request)}`;
+    expect((await post({ prompt: 'two proofs' }, { auth: tokenA })).status).toBe(200);
+    const hashAfter = await post({ prompt: 'two proofs', payment_hash: a.body.payment_hash }, { isolate: 1 });
+    expect(hashAfter.status).toBe(402);
+    expect(await errorCode(hashAfter)).toBe('L402_TOKEN_USED');
+
+    const b = await challenge('two proofs');
+    const tokenB = `L402 ${b.body.macaroon}:${await lnbits.pay(b.body.payment_request)}`;
+    expect((await post({ prompt: 'two proofs' }, { auth: `L402 ${b.body.payment_hash}` })).status).toBe(200);
+    const tokenAfter = await post({ prompt: 'two proofs' }, { auth: tokenB, isolate: 1 });
+    expect(tokenAfter.status).toBe(402);
+    expect(await errorCode(tokenAfter)).toBe('L402_TOKEN_USED');
+  });
+
   it('a paid hash is bound to the request it was issued for', async () => {
     const c = await challenge('cheap question');
     await lnbits.pay(c.body.payment_request);
