@@ -249,7 +249,10 @@ export function serverConformance(): Suite {
       const a = (await challenge('/answer', { method: 'POST', body, ip: '10.4.0.1' })).body;
       const tokA = await token(a);
       equal((await call('/answer', { method: 'POST', body, auth: tokA })).status, 200, 'token first');
-      const byHash = await call('/answer', { method: 'POST', body: { ...body, payment_hash: a.payment_hash } });
+      const byHash = await call('/answer', {
+        method: 'POST',
+        body: { ...body, payment_hash: a.payment_hash },
+      });
       equal(byHash.status, 402, 'then its hash');
       equal(((await byHash.json()) as ChallengeBody).error.code, 'L402_TOKEN_USED');
       equal(
