@@ -6,7 +6,16 @@
  *
  * @module
  */
-import { constantTimeEqual, type ErrorCode, ErrorCodes, FareboxError, utf8 } from '@farebox/core';
+import {
+  constantTimeEqual,
+  type ErrorCode,
+  ErrorCodes,
+  FareboxError,
+  fromHex,
+  sha256,
+  toHex,
+  utf8,
+} from '@farebox/core';
 import type { DevNode } from './dev-node.js';
 import { bigintJson, type FetchLike, lnError, requestJson } from './http.js';
 import type {
@@ -55,7 +64,8 @@ function big(v: unknown, name: string): bigint {
 
 /**
  * A `fetch`-style handler serving a dev node: `GET /v1/info`, `POST /v1/invoices`,
- * `GET /v1/invoices/{hash}`, `GET /v1/invoices/{hash}/wait`, `POST /v1/pay`, `GET /v1/balance`,
+ * `GET /v1/invoices/{hash}`, `GET /v1/invoices/{hash}/wait`, `POST /v1/pay`,
+ * `GET /v1/payments/{hash}` (an outgoing payment), `GET /v1/balance`,
  * hold invoices under `/v1/hold/*`. Every call needs `Authorization: Bearer <token>`.
  *
  * @example
@@ -94,6 +104,8 @@ export function devNodeHandler(node: DevNode, opts: { token: string }): (req: Re
         if (body.maxFeeMsat !== undefined) o.maxFeeMsat = big(body.maxFeeMsat, 'maxFeeMsat');
         return json(200, await node.payInvoice(String(body.paymentRequest ?? ''), o));
       }
+      if (route === 'GET /v1/payments' && parts[2] && parts.length === 3)
+        return json(200, await node.lookupPayment(parts[2]));
       if (route === 'POST /v1/hold' && parts[2] === 'create') {
         return json(
           200,
@@ -244,6 +256,33 @@ export class DevNodeClient implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     if (opts.maxFeeMsat !== undefined) body.maxFeeMsat = opts.maxFeeMsat;
     const r = await this.#call<Wire<PaymentResult>>('POST', '/v1/pay', body, opts, 120_000);
     return { ...r, amountMsat: BigInt(r.amountMsat), feeMsat: BigInt(r.feeMsat) };
+  }
+
+  /** Where an outgoing payment of the dev node stands (`GET /v1/payments/{hash}`). */
+  async lookupPayment(
+    paymentHash: string,
+    opts?: CallOptions,
+  ): Promise<{ state: 'pending' | 'succeeded' | 'failed'; preimage?: string }> {
+    const r = await this.#call<{ state?: unknown; preimage?: unknown }>(
+      'GET',
+      `/v1/payments/${encodeURIComponent(paymentHash)}`,
+      undefined,
+      opts,
+    );
+    if (r.state !== 'pending' && r.state !== 'succeeded' && r.state !== 'failed')
+      throw lnError(ErrorCodes.LN_BAD_RESPONSE, 'dev', 'lookup payment: no state in the answer');
+    if (r.state !== 'succeeded') return { state: r.state };
+    if (
+      typeof r.preimage !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(r.preimage) ||
+      toHex(sha256(fromHex(r.preimage))) !== paymentHash.toLowerCase()
+    )
+      throw lnError(
+        ErrorCodes.LN_BAD_RESPONSE,
+        'dev',
+        'lookup payment: succeeded without a preimage matching the hash',
+      );
+    return { state: 'succeeded', preimage: r.preimage };
   }
 
   async getBalance(opts?: CallOptions): Promise<{ balanceMsat: bigint }> {

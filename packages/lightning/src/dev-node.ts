@@ -63,6 +63,12 @@ interface Entry {
   waiters: Set<() => void>;
 }
 
+/** An outgoing payment of a dev node, as `lookupPayment` reports it. */
+interface Outgoing {
+  state: 'pending' | 'succeeded' | 'failed';
+  preimage?: string;
+}
+
 const nodes = new Map<string, DevNode>();
 
 function defaultProduction(): boolean {
@@ -96,6 +102,8 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
   readonly pubkey: string;
   readonly #key: Uint8Array;
   readonly #invoices = new Map<string, Entry>();
+  /** Outgoing payments by hash: recorded once the wallet is debited. */
+  readonly #payments = new Map<string, Outgoing>();
   readonly #now: () => number;
   #balance: bigint;
 
@@ -311,6 +319,8 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     if (payer.#balance < amount)
       throw lnError(ErrorCodes.LN_INSUFFICIENT_BALANCE, 'dev', 'dev wallet balance too low');
     payer.#balance -= amount;
+    const outgoing: Outgoing = { state: 'pending' };
+    payer.#payments.set(paymentHash, outgoing);
     e.amountPaidMsat = amount;
     if (!e.hold) {
       e.settledAt = this.#now();
@@ -320,16 +330,34 @@ export class DevNode implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
       const final = await this.#waitUntil(e, (s) => s === 'settled' || s === 'canceled', opts, 120_000).catch(
         (err) => {
           payer.#balance += amount;
+          outgoing.state = 'failed';
           throw err;
         },
       );
       if (final.state === 'canceled') {
         payer.#balance += amount;
+        outgoing.state = 'failed';
         throw lnError(ErrorCodes.LN_PAYMENT_FAILED, 'dev', 'hold invoice canceled', { reason: 'canceled' });
       }
     }
     if (payer !== this) this.#balance += amount;
+    outgoing.state = 'succeeded';
+    outgoing.preimage = e.preimage!;
     return { preimage: e.preimage!, paymentHash, amountMsat: amount, feeMsat: 0n };
+  }
+
+  /**
+   * Where an outgoing payment of this node stands: `succeeded` with the preimage, `pending`
+   * while a hold invoice holds it, `failed` once refunded (canceled, or the payer's deadline
+   * passed) and for a hash this node never paid (nothing was debited).
+   */
+  async lookupPayment(
+    paymentHash: string,
+    _opts?: CallOptions,
+  ): Promise<{ state: 'pending' | 'succeeded' | 'failed'; preimage?: string }> {
+    const p = this.#payments.get(checkHash(paymentHash));
+    if (!p) return { state: 'failed' };
+    return p.preimage ? { state: p.state, preimage: p.preimage } : { state: p.state };
   }
 
   /** Forgets this node in the process registry (other dev nodes can no longer pay it). */

@@ -1,4 +1,4 @@
-import { sha256, toHex } from '@farebox/core';
+import { randomBytes, sha256, toHex } from '@farebox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevNode, DevNodeClient, devNodeHandler, sats } from '../src/index.js';
 import { listen } from '../src/node/serve.js';
@@ -44,6 +44,27 @@ describe('dev node over HTTP (another process pays it)', () => {
     expect(await code(client.payInvoice(inv.paymentRequest))).toBe('LN_ALREADY_PAID');
     expect(await code(client.lookupInvoice('00'.repeat(32)))).toBe('LN_NOT_FOUND');
     expect(await code(client.createInvoice({ amountMsat: -1n }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('lookupPayment through the HTTP endpoint: succeeded, pending, failed, unknown, bad hash', async () => {
+    const inv = await node.createInvoice({ amountMsat: sats(2) });
+    const paid = await client.payInvoice(inv.paymentRequest);
+    expect(await client.lookupPayment(inv.paymentHash)).toEqual({
+      state: 'succeeded',
+      preimage: paid.preimage,
+    });
+    expect(await client.lookupPayment('00'.repeat(32))).toEqual({ state: 'failed' });
+    const preimage = toHex(randomBytes(32));
+    const hash = toHex(sha256(Buffer.from(preimage, 'hex')));
+    const held = await client.createHoldInvoice({ amountMsat: sats(3), paymentHash: hash });
+    const paying = client.payInvoice(held.paymentRequest);
+    await client.waitForInvoice(hash, { timeoutMs: 5000 });
+    expect(await client.lookupPayment(hash)).toEqual({ state: 'pending' });
+    await client.cancelHoldInvoice(hash);
+    expect(await code(paying)).toBe('LN_PAYMENT_FAILED');
+    expect(await client.lookupPayment(hash)).toEqual({ state: 'failed' });
+    expect(await code(client.lookupPayment('abc'))).toBe('INVALID_ARGUMENT');
+    expect(await code(client.lookupPayment('../info'))).toBe('INVALID_ARGUMENT');
   });
 
   it('refuses a wrong token', async () => {

@@ -81,6 +81,55 @@ describe('dev node', () => {
     await node.close();
   });
 
+  it('lookupPayment: succeeded with the preimage, failed for a hash never paid, INVALID_ARGUMENT for a bad hash', async () => {
+    const seller = new DevNode({ production: false });
+    const buyer = new DevNode({ production: false, balanceMsat: sats(100) });
+    const inv = await seller.createInvoice({ amountMsat: sats(10) });
+    expect(await buyer.lookupPayment(inv.paymentHash)).toEqual({ state: 'failed' }); // not paid yet
+    const paid = await buyer.payInvoice(inv.paymentRequest);
+    const found = await buyer.lookupPayment(inv.paymentHash.toUpperCase());
+    expect(found).toEqual({ state: 'succeeded', preimage: paid.preimage });
+    expect(toHex(sha256(Buffer.from(found.preimage!, 'hex')))).toBe(inv.paymentHash);
+    // a refused second attempt does not change what the first one did
+    expect(await code(buyer.payInvoice(inv.paymentRequest))).toBe('LN_ALREADY_PAID');
+    expect(await buyer.lookupPayment(inv.paymentHash)).toEqual(found);
+    // the seller received it but never paid it; a hash nobody knows
+    expect(await seller.lookupPayment(inv.paymentHash)).toEqual({ state: 'failed' });
+    expect(await buyer.lookupPayment(toHex(randomBytes(32)))).toEqual({ state: 'failed' });
+    // a payment refused before any money moved (balance too low) leaves nothing to find
+    const big = await seller.createInvoice({ amountMsat: sats(1000) });
+    expect(await code(buyer.payInvoice(big.paymentRequest))).toBe('LN_INSUFFICIENT_BALANCE');
+    expect(await buyer.lookupPayment(big.paymentHash)).toEqual({ state: 'failed' });
+    for (const bad of ['abc', 'zz'.repeat(32), '']) {
+      expect(await code(buyer.lookupPayment(bad))).toBe('INVALID_ARGUMENT');
+    }
+    await seller.close();
+    await buyer.close();
+  });
+
+  it('lookupPayment of a held payment: pending while held, then succeeded (settled) or failed (canceled)', async () => {
+    const node = new DevNode({ production: false, balanceMsat: sats(1000) });
+    const preimage = toHex(randomBytes(32));
+    const hash = toHex(sha256(Buffer.from(preimage, 'hex')));
+    const inv = await node.createHoldInvoice({ amountMsat: sats(10), paymentHash: hash });
+    const paying = node.payInvoice(inv.paymentRequest);
+    await node.waitForInvoice(hash, { timeoutMs: 2000 });
+    expect(await node.lookupPayment(hash)).toEqual({ state: 'pending' });
+    await node.settleHoldInvoice(preimage);
+    await paying;
+    expect(await node.lookupPayment(hash)).toEqual({ state: 'succeeded', preimage });
+
+    const hash2 = toHex(sha256(randomBytes(32)));
+    const inv2 = await node.createHoldInvoice({ amountMsat: sats(10), paymentHash: hash2 });
+    const paying2 = node.payInvoice(inv2.paymentRequest);
+    await node.waitForInvoice(hash2, { timeoutMs: 2000 });
+    expect(await node.lookupPayment(hash2)).toEqual({ state: 'pending' });
+    await node.cancelHoldInvoice(hash2);
+    expect(await code(paying2)).toBe('LN_PAYMENT_FAILED');
+    expect(await node.lookupPayment(hash2)).toEqual({ state: 'failed' });
+    await node.close();
+  });
+
   it('waitForInvoice times out with LN_TIMEOUT', async () => {
     const node = new DevNode({ production: false });
     const inv = await node.createInvoice({ amountMsat: sats(1) });

@@ -219,6 +219,72 @@ describe.each(transports)('lnd $name adapter on a real regtest network (btcd + l
     ).toBe('LN_PAYMENT_FAILED');
   });
 
+  it('lookupPayment: a paid invoice is succeeded with the preimage; a hash alice never paid is failed', async () => {
+    const inv = await seller.createInvoice({ amountMsat: 2_000n, memo: 'lookup' });
+    const paid = await payer.payInvoice(inv.paymentRequest, { timeoutMs: 30_000 });
+    const found = await payer.lookupPayment(inv.paymentHash);
+    expect(found).toEqual({ state: 'succeeded', preimage: paid.preimage });
+    expect(found.preimage).toMatch(/^[0-9a-f]{64}$/);
+    expect(toHex(sha256(fromHex(found.preimage!)))).toBe(inv.paymentHash);
+    // upper-case hex is the same hash
+    expect(await payer.lookupPayment(inv.paymentHash.toUpperCase())).toEqual(found);
+    // lnd: NotFound "payment isn't initiated" (no HTLC ever left alice for it)
+    expect(await payer.lookupPayment(preimagePair().hash)).toEqual({ state: 'failed' });
+    // bob received that payment but never sent one
+    expect(await seller.lookupPayment(inv.paymentHash)).toEqual({ state: 'failed' });
+  });
+
+  it('lookupPayment of a payment held in flight: pending while bob holds it, then succeeded with the preimage', async () => {
+    const { preimage, hash } = preimagePair();
+    const inv = await seller.createHoldInvoice({ amountMsat: 6_000n, paymentHash: hash });
+    const paying = payer.payInvoice(inv.paymentRequest, { timeoutMs: 30_000 });
+    paying.catch(() => {}); // awaited below
+    expect((await seller.waitForInvoice(hash, { timeoutMs: 20_000 })).state).toBe('accepted');
+    const started = Date.now();
+    expect(await payer.lookupPayment(hash, { timeoutMs: 5_000 })).toEqual({ state: 'pending' });
+    expect(Date.now() - started).toBeLessThan(4_000); // the current state at once, not the final one
+    await seller.settleHoldInvoice(preimage);
+    expect((await paying).preimage).toBe(preimage);
+    expect(await payer.lookupPayment(hash)).toEqual({ state: 'succeeded', preimage });
+  });
+
+  it('lookupPayment of a held payment the payer gave up on: still pending, then failed once bob cancels', async () => {
+    const { hash } = preimagePair();
+    const inv = await seller.createHoldInvoice({ amountMsat: 6_000n, paymentHash: hash });
+    // the paying client "crashes": its deadline passes while the HTLC is held
+    expect((await failure(payer.payInvoice(inv.paymentRequest, { timeoutMs: 3_000 }))).code).toBe(
+      'LN_TIMEOUT',
+    );
+    expect(await payer.lookupPayment(hash)).toEqual({ state: 'pending' });
+    await seller.cancelHoldInvoice(hash);
+    let found = await payer.lookupPayment(hash);
+    for (let i = 0; i < 50 && found.state === 'pending'; i++) {
+      await sleep(200); // the HTLC's failure travels back to alice
+      found = await payer.lookupPayment(hash);
+    }
+    expect(found).toEqual({ state: 'failed' });
+  });
+
+  it('lookupPayment: bad hash is INVALID_ARGUMENT, an aborted call LN_TIMEOUT, invoice.macaroon LN_UNAUTHORIZED (not "failed")', async () => {
+    for (const bad of ['abc', 'zz'.repeat(32), '', 'ab'.repeat(33)]) {
+      const err = await failure(payer.lookupPayment(bad));
+      expect(err.code).toBe('INVALID_ARGUMENT');
+      expect(err.data.parameter).toBe('paymentHash');
+    }
+    const ctrl = new AbortController();
+    ctrl.abort();
+    expect((await failure(payer.lookupPayment(preimagePair().hash, { signal: ctrl.signal }))).code).toBe(
+      'LN_TIMEOUT',
+    );
+    const invoiceOnly = t.make(bob, { macaroon: bob.invoiceMacaroon });
+    try {
+      // lnd: "permission denied"
+      expect((await failure(invoiceOnly.lookupPayment(preimagePair().hash))).code).toBe('LN_UNAUTHORIZED');
+    } finally {
+      await invoiceOnly.close();
+    }
+  });
+
   it('expired invoice: paying says LN_INVOICE_EXPIRED (lnd: "invoice expired. Valid until …"), the seller sees expired', async () => {
     const inv = await seller.createInvoice({ amountMsat: 5_000n, expirySeconds: 1 });
     const waiting = seller.waitForInvoice(inv.paymentHash, { timeoutMs: 20_000 });
@@ -457,6 +523,41 @@ describe('lnd REST adapter against a broken server (loopback fake; lnd never doe
       expect((await failure(lnd.payInvoice(inv.paymentRequest))).code).toBe('LN_BAD_RESPONSE');
     } finally {
       await dev.close();
+      await lnd.close();
+    }
+  });
+
+  it('lookupPayment against answers lnd never gives: a hang is LN_TIMEOUT, a gateway 404 LN_UNSUPPORTED, odd statuses and preimages LN_BAD_RESPONSE', async () => {
+    const lnd = transports[0]!.fake(port, alice);
+    const { preimage, hash } = preimagePair();
+    let path = '';
+    try {
+      handler = (req) => {
+        path = req.url ?? ''; // hangs
+      };
+      const err = await failure(lnd.lookupPayment(hash, { timeoutMs: 300 }));
+      expect(err.code).toBe('LN_TIMEOUT');
+      expect(err.data.paymentHash).toBe(hash);
+      expect(path).toBe(
+        `/v2/router/track/${toBase64(fromHex(hash)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=/g, '%3D')}?no_inflight_updates=false`,
+      );
+      // lnd's REST gateway without routerrpc: its own 404, not lnd saying the payment is unknown
+      handler = (_req, res) =>
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"code":5, "message":"Not Found", "details":[]}');
+      expect((await failure(lnd.lookupPayment(hash))).code).toBe('LN_UNSUPPORTED');
+      const stream = (result: unknown) => (_req: http.IncomingMessage, res: http.ServerResponse) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ result })}\n`);
+      handler = stream({ status: 'SUCCEEDED', payment_preimage: preimagePair().preimage });
+      expect((await failure(lnd.lookupPayment(hash))).code).toBe('LN_BAD_RESPONSE');
+      handler = stream({ status: 'UNKNOWN' });
+      expect((await failure(lnd.lookupPayment(hash))).code).toBe('LN_BAD_RESPONSE');
+      handler = stream({ status: 'SUCCEEDED', payment_preimage: preimage.toUpperCase() });
+      expect(await lnd.lookupPayment(hash)).toEqual({ state: 'succeeded', preimage });
+      handler = stream({ status: 'INITIATED', payment_preimage: '00'.repeat(32) });
+      expect(await lnd.lookupPayment(hash)).toEqual({ state: 'pending' });
+    } finally {
       await lnd.close();
     }
   });

@@ -30,10 +30,13 @@ import {
   type Fallback,
   invoiceRequest,
   invoiceStatus,
+  isPaymentNotInitiated,
   LND,
   type LndInvoice,
   type LndPayment,
   nodeInfo,
+  type PaymentLookup,
+  paymentLookup,
   paymentOutcome,
   preparePayment,
   timeoutError,
@@ -53,7 +56,7 @@ export type LndUnaryRpc =
   | 'CancelInvoice';
 
 /** The server-streaming RPCs the adapters call (`invoicesrpc.Invoices`, `routerrpc.Router`). */
-export type LndStreamRpc = 'SubscribeSingleInvoice' | 'SendPaymentV2';
+export type LndStreamRpc = 'SubscribeSingleInvoice' | 'SendPaymentV2' | 'TrackPaymentV2';
 
 /** A call's deadline, as {@link deadline} makes it. */
 export type Deadline = ReturnType<typeof deadline>;
@@ -101,6 +104,8 @@ export abstract class LndAdapter implements InvoiceIssuer, HoldInvoiceIssuer, Pa
   readonly backend = 'lnd';
   /** The default deadline of a payment, ms. */
   protected abstract readonly payTimeoutMs: number;
+  /** The default deadline of any other call, ms. */
+  protected abstract readonly callTimeoutMs: number;
   /** Codes of a failed invoice stream that end `waitForInvoice` instead of polling. */
   protected abstract readonly streamFatal: readonly ErrorCode[];
 
@@ -313,6 +318,43 @@ export abstract class LndAdapter implements InvoiceIssuer, HoldInvoiceIssuer, Pa
     } catch (e) {
       if (e instanceof FareboxError && e.code === ErrorCodes.LN_TIMEOUT)
         e.data.paymentHash ??= prep.paymentHash;
+      throw e;
+    } finally {
+      d.done();
+    }
+  }
+
+  /**
+   * Where an outgoing payment of this node stands (`Router.TrackPaymentV2`; REST
+   * `GET /v2/router/track/{base64url}`): the stream's first message is the payment as lnd
+   * has it now, read and then the stream cancelled. `no_inflight_updates` stays false: with
+   * it lnd skips in-flight states, that first message included, and a held payment would
+   * say nothing until it resolves.
+   *
+   * A hash lnd has no payment to (`payment isn't initiated`) is `failed`: this node never
+   * sent an HTLC for it, so nothing was spent and paying again is safe (lnd itself refuses
+   * a second payment to a hash that is in flight or succeeded). Only a payment deleted
+   * from lnd's database (`DeletePayment`) would read the same.
+   *
+   * @example
+   * ```ts
+   * const p = await lnd.lookupPayment(hash); // { state: 'succeeded', preimage } | { state: 'pending' } | { state: 'failed' }
+   * ```
+   */
+  async lookupPayment(paymentHash: string, opts: CallOptions = {}): Promise<PaymentLookup> {
+    const hash = checkHash(paymentHash);
+    const d = deadline(opts, this.callTimeoutMs);
+    try {
+      return await this.subscribe('TrackPaymentV2', {
+        req: { payment_hash: fromHex(hash), no_inflight_updates: false },
+        d,
+        what: 'track payment',
+        fallback: ErrorCodes.LN_BAD_RESPONSE,
+        onMessage: (m) => paymentLookup(m as LndPayment, hash),
+      });
+    } catch (e) {
+      if (isPaymentNotInitiated(e)) return { state: 'failed' };
+      if (e instanceof FareboxError && e.code === ErrorCodes.LN_TIMEOUT) e.data.paymentHash ??= hash;
       throw e;
     } finally {
       d.done();

@@ -12,6 +12,7 @@
  * | `invoice is already paid` (AlreadyExists) | LN_ALREADY_PAID |
  * | `payment is in transition` (AlreadyExists: a payment to this hash is in flight) | LN_ALREADY_PAID |
  * | `unable to locate invoice` (NotFound on lookup, Unknown on settle/cancel) | LN_NOT_FOUND |
+ * | `payment isn't initiated` (NotFound from TrackPaymentV2: this node has no payment to the hash) | LN_NOT_FOUND |
  * | `verification failed: …`, `permission denied`, `expected 1 macaroon…`, `unmarshal v2: …` | LN_UNAUTHORIZED |
  * | failure_reason `FAILURE_REASON_INSUFFICIENT_BALANCE` (also for amounts above the channel) | LN_INSUFFICIENT_BALANCE |
  * | failure_reason `FAILURE_REASON_NO_ROUTE` | LN_NO_ROUTE |
@@ -351,10 +352,14 @@ export function scrub(text: string, secrets: readonly string[] = []): string {
     .slice(0, 300);
 }
 
+/** lnd's answer to TrackPaymentV2 for a hash it has no outgoing payment to (NotFound). */
+const PAYMENT_NOT_INITIATED = /payment isn't initiated/i;
+
 const MESSAGE_CODES: Array<[RegExp, ErrorCode]> = [
   [/invoice expired/i, ErrorCodes.LN_INVOICE_EXPIRED],
   [/invoice is already paid|payment is in transition|already been paid/i, ErrorCodes.LN_ALREADY_PAID],
   [/unable to locate invoice|invoice not found|there are no existing invoices/i, ErrorCodes.LN_NOT_FOUND],
+  [PAYMENT_NOT_INITIATED, ErrorCodes.LN_NOT_FOUND],
   [
     /verification failed|permission denied|macaroon|unmarshal v\d|cannot get macaroon|root key|invalid (?:caveat|signature)/i,
     ErrorCodes.LN_UNAUTHORIZED,
@@ -667,4 +672,69 @@ export function nodeInfo(info: {
   const h = Number(info.block_height);
   if (Number.isSafeInteger(h) && h > 0) out.blockHeight = h;
   return out;
+}
+
+/** Where an outgoing payment stands, as `Payer.lookupPayment` reports it. */
+export interface PaymentLookup {
+  state: 'pending' | 'succeeded' | 'failed';
+  /** Hex preimage, once succeeded. */
+  preimage?: string;
+}
+
+/**
+ * An lnd `Payment` (TrackPaymentV2's first message: the payment as lnd has it now) as a
+ * {@link PaymentLookup}: `INITIATED`/`IN_FLIGHT` → pending (HTLCs may still settle),
+ * `SUCCEEDED` → succeeded with the preimage (checked against the hash), `FAILED` → failed
+ * (lnd reports FAILED only once no HTLC is left in flight). Any other status is
+ * LN_BAD_RESPONSE: guessing could make a client pay twice.
+ *
+ * @example
+ * ```ts
+ * paymentLookup({ status: 'IN_FLIGHT' }, hash); // { state: 'pending' }
+ * ```
+ */
+export function paymentLookup(p: LndPayment, paymentHash: string): PaymentLookup {
+  switch (p.status) {
+    case 'INITIATED':
+    case 'IN_FLIGHT':
+      return { state: 'pending' };
+    case 'FAILED':
+      return { state: 'failed' };
+    case 'SUCCEEDED': {
+      const pre = p.payment_preimage ?? '';
+      if (!isHex(pre, 32) || toHex(sha256(fromHex(pre))) !== paymentHash) {
+        throw lnError(
+          ErrorCodes.LN_BAD_RESPONSE,
+          LND,
+          'payment succeeded without a preimage matching the hash',
+          { paymentHash },
+        );
+      }
+      return { state: 'succeeded', preimage: pre.toLowerCase() };
+    }
+    default:
+      throw lnError(
+        ErrorCodes.LN_BAD_RESPONSE,
+        LND,
+        `track payment: unknown payment status ${JSON.stringify(String(p.status ?? '')).slice(0, 40)}`,
+        { paymentHash },
+      );
+  }
+}
+
+/**
+ * Whether an error is lnd saying it has no payment to the hash (TrackPaymentV2: NotFound,
+ * `payment isn't initiated`; lnd v0.21 over both transports). Only this exact answer: a
+ * REST gateway's 404 for a missing route (LN_UNSUPPORTED), a permission error or a
+ * timeout say nothing about the payment.
+ *
+ * @example
+ * ```ts
+ * isPaymentNotInitiated(lndError('track payment', { status: 5, message: "payment isn't initiated" }, 'LN_BAD_RESPONSE', [])); // true
+ * ```
+ */
+export function isPaymentNotInitiated(e: unknown): boolean {
+  if (!(e instanceof FareboxError) || e.code !== ErrorCodes.LN_NOT_FOUND) return false;
+  const detail = e.data.detail;
+  return typeof detail === 'string' && PAYMENT_NOT_INITIATED.test(detail);
 }

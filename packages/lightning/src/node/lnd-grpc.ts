@@ -118,6 +118,7 @@ const SERVICES: Record<LndUnaryRpc | LndStreamRpc, Service> = {
   CancelInvoice: 'invoices',
   SubscribeSingleInvoice: 'invoices',
   SendPaymentV2: 'router',
+  TrackPaymentV2: 'router',
 };
 
 /** A request message for grpc-js: bytes fields as `Buffer`. */
@@ -146,6 +147,7 @@ function grpcMessage(m: Msg): Msg {
  */
 export class LndGrpc extends LndAdapter {
   protected readonly payTimeoutMs: number;
+  protected readonly callTimeoutMs: number;
   protected readonly streamFatal: readonly ErrorCode[] = [
     ErrorCodes.LN_UNAUTHORIZED,
     ErrorCodes.LN_NOT_FOUND,
@@ -172,6 +174,7 @@ export class LndGrpc extends LndAdapter {
     this.#cert = certPem(opts.cert);
     const t = checkTimeout(opts.timeoutMs);
     this.#timeoutMs = t ?? DEFAULT_TIMEOUT_MS;
+    this.callTimeoutMs = this.#timeoutMs;
     this.payTimeoutMs = t ?? DEFAULT_PAY_TIMEOUT_MS;
   }
 

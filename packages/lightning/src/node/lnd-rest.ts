@@ -82,6 +82,11 @@ const ROUTES: Record<
     path: (m) => `/v2/invoices/subscribe/${pathHash(m.r_hash as Uint8Array)}`,
   },
   SendPaymentV2: { method: 'POST', path: () => '/v2/router/send' },
+  TrackPaymentV2: {
+    method: 'GET',
+    path: (m) =>
+      `/v2/router/track/${pathHash(m.payment_hash as Uint8Array)}?no_inflight_updates=${m.no_inflight_updates === true}`,
+  },
 };
 
 /** A request message as a JSON body: bytes fields in standard base64. */
@@ -127,6 +132,7 @@ function httpError(
  */
 export class LndRest extends LndAdapter {
   protected readonly payTimeoutMs: number;
+  protected readonly callTimeoutMs: number;
   // lnd without invoicesrpc has no invoice stream (404, LN_UNSUPPORTED): waiting polls then.
   protected readonly streamFatal: readonly ErrorCode[] = [
     ErrorCodes.LN_UNAUTHORIZED,
@@ -147,6 +153,7 @@ export class LndRest extends LndAdapter {
     this.#macaroon = macaroonHex(opts.macaroon);
     const t = checkTimeout(opts.timeoutMs);
     this.#timeoutMs = t ?? DEFAULT_TIMEOUT_MS;
+    this.callTimeoutMs = this.#timeoutMs;
     this.payTimeoutMs = t ?? DEFAULT_PAY_TIMEOUT_MS;
     const ca = certPem(opts.cert);
     this.#http = createTlsFetch(ca ? { ca } : {});
