@@ -73,6 +73,11 @@ export interface L402ClientOptions {
 export type DryRun = { paymentRequired: false; status: number } | { paymentRequired: true; quote: Quote };
 
 const REQUEST_BOUND = ['farebox_request=', 'farebox_uses=1'];
+/**
+ * How long after its invoice expired a payment that was never seen to end is given up on,
+ * for a wallet that cannot look payments up (an HTLC in flight at expiry may still settle).
+ */
+export const PENDING_GRACE_SECONDS = 3600;
 
 /**
  * A client that pays L402 APIs by itself.
@@ -94,6 +99,10 @@ export class L402Client {
   #data: ClientData | undefined;
   #loading: Promise<ClientData> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
+  /** Payments this process is making right now, by payment hash. */
+  readonly #paying = new Set<string>();
+  /** Reusable-token payments in flight, by scope: parallel calls share one payment. */
+  readonly #flights = new Map<string, Promise<StoredToken>>();
 
   constructor(opts: L402ClientOptions) {
     if (!opts?.wallet || typeof opts.wallet.payInvoice !== 'function') {
@@ -157,7 +166,7 @@ export class L402Client {
 
   /** What is left of the budget. */
   async remaining(): Promise<BudgetRemaining> {
-    return this.budget.remaining((await this.#load()).receipts, this.#nowS());
+    return this.budget.remaining(this.#spentSoFar(await this.#load()), this.#nowS());
   }
 
   /** `fetch`, paying when asked to. Throws FareboxError (BUDGET_EXCEEDED, PAYMENT_FAILED, …). */
@@ -192,7 +201,11 @@ export class L402Client {
       await this.#mutate((d) => {
         d.tokens = d.tokens.filter((t) => t !== cached && t.scope !== cached.scope);
       });
-    const token = await this.#pay(challenge, base.method, url, reqScope, originScope);
+    // A parallel call may have paid for a reusable token of this origin meanwhile: use it.
+    const reusable = challenge.kind === 'token' && !macaroonIsBound(challenge.macaroon);
+    const fresh = reusable ? await this.#cachedToken(originScope, originScope) : undefined;
+    const token =
+      fresh && fresh !== cached ? fresh : await this.#pay(challenge, base.method, url, reqScope, originScope);
     res = await this.#fetch(make(credentialOf(token), bodyWithHash(body, token)));
     for (let i = 0; i < 3 && res.status === 409 && res.headers.get('retry-after'); i++) {
       await new Promise((r) =>
@@ -305,27 +318,123 @@ export class L402Client {
     );
   }
 
-  /** A payment recorded as in flight by a process that died: recover its preimage, never pay twice. */
+  /**
+   * Receipts, plus the payments recorded as started that this process is not making right
+   * now (a process died or timed out while paying them): they may have gone through, so the
+   * budget counts them until the wallet says they failed.
+   */
+  #spentSoFar(d: ClientData): PaymentReceipt[] {
+    const unresolved = d.pending.filter(
+      (p) => !this.#paying.has(p.paymentHash) && !d.receipts.some((r) => r.paymentHash === p.paymentHash),
+    );
+    if (unresolved.length === 0) return d.receipts;
+    return [
+      ...d.receipts,
+      ...unresolved.map(
+        (p): PaymentReceipt => ({
+          time: p.startedAt,
+          host: new URL(p.origin).host,
+          method: '',
+          path: '',
+          amountMsat: p.amountMsat,
+          feeMsat: '0',
+          paymentHash: p.paymentHash,
+          preimage: '',
+          status: 'unknown',
+        }),
+      ),
+    ];
+  }
+
+  /**
+   * Payments of this call's scopes recorded as started by a process that died (or one whose
+   * wallet timed out): recover the preimage, never pay twice. The wallet is asked how each
+   * ended (`lookupPayment`): succeeded → its token is used; failed → forgotten. Anything
+   * else stops the call with PAYMENT_PENDING rather than pay again — except, for a wallet
+   * that cannot look payments up, once the invoice has expired (plus a grace period): then
+   * it is kept as an `unknown` receipt, counted as spent, and the call may pay anew.
+   */
   async #resume(reqScope: string, originScope: string): Promise<void> {
     const d = await this.#load();
-    const pending = d.pending.filter((p) => p.scope === reqScope || p.scope === originScope);
+    const pending = d.pending.filter(
+      (p) => (p.scope === reqScope || p.scope === originScope) && !this.#paying.has(p.paymentHash),
+    );
     for (const p of pending) {
       let preimage: string | undefined;
-      let failed = false;
+      let state: 'pending' | 'succeeded' | 'failed' | 'unknown' = 'unknown';
+      // A wallet without lookupPayment, or one that says it cannot (LN_UNSUPPORTED).
+      let canLookUp = Boolean(this.wallet.lookupPayment);
       if (this.wallet.lookupPayment) {
         try {
           const st = await this.wallet.lookupPayment(p.paymentHash);
-          if (st.state === 'succeeded') preimage = st.preimage;
-          else if (st.state === 'failed') failed = true;
-        } catch {
-          // unknown: leave it pending
+          state = st.state;
+          if (
+            st.state === 'succeeded' &&
+            st.preimage &&
+            /^[0-9a-f]{64}$/i.test(st.preimage) &&
+            toHex(sha256(fromHex(st.preimage, 'preimage'))) === p.paymentHash
+          )
+            preimage = st.preimage.toLowerCase();
+          else if (st.state === 'succeeded') state = 'unknown'; // no usable preimage
+        } catch (e) {
+          state = 'unknown';
+          if (e instanceof FareboxError && e.code === ErrorCodes.LN_UNSUPPORTED) canLookUp = false;
         }
       }
-      if (preimage) await this.#store_token(p, preimage, '0', 'GET', new URL(p.origin));
-      else if (failed)
+      if (preimage) {
+        await this.#store_token(p, preimage, '0', 'GET', new URL(p.origin));
+        continue;
+      }
+      if (state === 'failed') {
         await this.#mutate((x) => {
           x.pending = x.pending.filter((q) => q.paymentHash !== p.paymentHash);
         });
+        continue;
+      }
+      if (!canLookUp && this.#expiredLongAgo(p.invoice)) {
+        await this.#mutate((x) => {
+          x.pending = x.pending.filter((q) => q.paymentHash !== p.paymentHash);
+          if (!x.receipts.some((r) => r.paymentHash === p.paymentHash))
+            x.receipts.push({
+              time: p.startedAt,
+              host: new URL(p.origin).host,
+              method: '',
+              path: '',
+              amountMsat: p.amountMsat,
+              feeMsat: '0',
+              paymentHash: p.paymentHash,
+              preimage: '',
+              status: 'unknown',
+            });
+        });
+        continue;
+      }
+      const host = new URL(p.origin).host;
+      throw new FareboxError(
+        ErrorCodes.PAYMENT_PENDING,
+        `a payment of ${Number(BigInt(p.amountMsat)) / 1000} sats to ${host} started earlier has not ` +
+          (canLookUp
+            ? 'finished (the wallet says it is in flight or cannot tell)'
+            : 'been seen to finish, and this wallet cannot look payments up') +
+          '; not paying again until it resolves',
+        {
+          data: {
+            paymentHash: p.paymentHash,
+            host,
+            amountSats: Number(BigInt(p.amountMsat)) / 1000,
+            walletCanLookUp: canLookUp,
+          },
+        },
+      );
+    }
+  }
+
+  /** True once an invoice's expiry is more than {@link PENDING_GRACE_SECONDS} past. */
+  #expiredLongAgo(invoice: string): boolean {
+    try {
+      return decodeInvoice(invoice).expiresAt + PENDING_GRACE_SECONDS <= this.#nowS();
+    } catch {
+      return true; // not an invoice we could have paid
     }
   }
 
@@ -390,10 +499,36 @@ export class L402Client {
   ): Promise<StoredToken> {
     checkHost(this.budget.limits, url.host);
     const q = this.#check(ch, method, url);
+    const bound = ch.kind === 'payment-hash' || macaroonIsBound(ch.macaroon);
+    if (!bound) {
+      // A reusable token: parallel calls to one origin share one payment.
+      const flying = this.#flights.get(originScope);
+      if (flying) {
+        const shared = await flying.catch(() => undefined);
+        if (shared) return shared;
+      }
+      const flight = this.#payOnce(ch, q, method, url, originScope);
+      this.#flights.set(originScope, flight);
+      try {
+        return await flight;
+      } finally {
+        if (this.#flights.get(originScope) === flight) this.#flights.delete(originScope);
+      }
+    }
+    return this.#payOnce(ch, q, method, url, reqScope);
+  }
+
+  async #payOnce(
+    ch: PaymentChallenge,
+    q: Quote,
+    method: string,
+    url: URL,
+    scope: string,
+  ): Promise<StoredToken> {
     const d = await this.#load();
     const release = this.budget.reserve(
       { host: url.host, amountMsat: q.amountMsat },
-      d.receipts,
+      this.#spentSoFar(d),
       this.#nowS(),
     );
     try {
@@ -409,9 +544,8 @@ export class L402Client {
           );
         }
       }
-      const bound = ch.kind === 'payment-hash' || macaroonIsBound(ch.macaroon);
       const pending: PendingPayment = {
-        scope: bound ? reqScope : originScope,
+        scope,
         origin: url.origin,
         scheme: ch.scheme,
         macaroon: ch.kind === 'token' ? ch.macaroon : '',
@@ -422,6 +556,7 @@ export class L402Client {
         startedAt: this.#nowS(),
       };
       // Recorded before paying: a crash from here on resumes instead of paying again.
+      this.#paying.add(q.paymentHash);
       await this.#mutate((x) => {
         x.pending.push(pending);
       });
@@ -459,6 +594,7 @@ export class L402Client {
       }
       return await this.#store_token(pending, paid.preimage, paid.feeMsat.toString(), method, url);
     } finally {
+      this.#paying.delete(q.paymentHash);
       release();
     }
   }

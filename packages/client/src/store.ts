@@ -49,8 +49,12 @@ export interface PaymentReceipt {
   preimage: string;
   /** Hex token id from the macaroon identifier, when it is an L402 one. */
   tokenId?: string;
-  /** `paid`, or `rejected` when the server refused the paid token. */
-  status: 'paid' | 'rejected';
+  /**
+   * `paid`; `rejected` when the server refused the paid token; `unknown` for a payment a
+   * process started and never saw end, whose wallet cannot look payments up: counted as
+   * spent (it may have gone through), with no preimage.
+   */
+  status: 'paid' | 'rejected' | 'unknown';
 }
 
 /** Everything the client keeps. */

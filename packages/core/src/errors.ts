@@ -82,6 +82,12 @@ export const ErrorCodes = {
   PAID_BUT_REJECTED: 'PAID_BUT_REJECTED',
   /** The approval callback (or a human) said no. */
   APPROVAL_DENIED: 'APPROVAL_DENIED',
+  /**
+   * A payment for this call, started earlier (by a process that died, or one that timed
+   * out), is not known to have finished: the client will not pay again until the wallet
+   * says how it ended (`data.paymentHash`).
+   */
+  PAYMENT_PENDING: 'PAYMENT_PENDING',
 
   // Lightning backends (@farebox/lightning).
   /** The backend could not be reached (connection refused, DNS, TLS). */

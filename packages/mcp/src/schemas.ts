@@ -217,7 +217,7 @@ export const receiptsOutput = {
   count: z.number(),
   total_sats: z.number(),
   fees_sats: z.number(),
-  payments: z.array(payment.extend({ time: z.string(), status: z.enum(['paid', 'rejected']) })),
+  payments: z.array(payment.extend({ time: z.string(), status: z.enum(['paid', 'rejected', 'unknown']) })),
 };
 
 /** `wallet_balance` output. */

@@ -98,10 +98,12 @@ export class AgentWallet implements Payer {
     return (await this.configuredPayer()).getBalance();
   }
 
+  /** Asks the configured wallet; LN_UNSUPPORTED when it (or the dev wallet) cannot look payments up. */
   async lookupPayment(paymentHash: string) {
-    if (!this.configured) return { state: 'pending' as const };
-    const p = await this.configuredPayer();
-    if (!p.lookupPayment) return { state: 'pending' as const };
+    const p = this.configured ? await this.configuredPayer() : undefined;
+    if (!p?.lookupPayment) {
+      throw new FareboxError(ErrorCodes.LN_UNSUPPORTED, 'this wallet cannot look payments up');
+    }
     return p.lookupPayment(paymentHash);
   }
 
