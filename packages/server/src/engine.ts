@@ -413,7 +413,7 @@ export class Paywall {
       service: route.service,
       free,
       settle: async (status: number) => {
-        this.#emit('served', { route: route.key, status, free: true });
+        if (status < 500) this.#emit('served', { route: route.key, status, free: true });
       },
     };
   }
@@ -588,7 +588,10 @@ export class Paywall {
       expiresAt: invoice.expiresAt,
       description,
     };
-    if (status === 401) this.#emit('refused', { route: route.key, code, status });
+    // A refusal, with a fresh challenge: 401s, and 402s other than the first challenge
+    // (a used-up or replayed token).
+    if (status === 401 || code !== ErrorCodes.PAYMENT_REQUIRED)
+      this.#emit('refused', { route: route.key, code, status });
     const wantsHtml =
       (req.headers.get('accept') ?? '').includes('text/html') && this.options.paymentPage !== false;
     if (wantsHtml && this.pageRenderer) {
@@ -696,6 +699,7 @@ export class Paywall {
       service: route.service,
       time: Math.floor(this.#now() / 1000),
     };
+    this.#emit('paid', { route: route.key, receipt });
     let settled = false;
     const token: VerifiedToken = {
       tokenId: `hash:${hash}`,

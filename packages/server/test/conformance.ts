@@ -4,8 +4,8 @@
  */
 import { addCaveats, buildCredential, parseChallenges, parseMacaroon } from '@farebox/core';
 import { DevNode, type InvoiceIssuer } from '@farebox/lightning';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaywallOptions, Receipt } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { PaywallEvents, PaywallOptions, Receipt } from '../src/index.js';
 
 export type Start = (
   opts: PaywallOptions,
@@ -17,6 +17,11 @@ export interface Paid {
   authorization: string;
 }
 
+/** One call of a `PaywallOptions.events` hook, as recorded by the suite. */
+type Event = {
+  [K in keyof PaywallEvents]-?: { name: K; e: Parameters<NonNullable<PaywallEvents[K]>>[0] };
+}[keyof PaywallEvents];
+
 export function conformance(name: string, start: Start) {
   describe(`${name}: conformance over real HTTP`, () => {
     const node = new DevNode({ production: false });
@@ -25,6 +30,9 @@ export function conformance(name: string, start: Start) {
     let calls = 0;
     let failNext = 0;
     let lightningDown = false;
+    const events: Event[] = [];
+    /** The events of one route (`METHOD /path`) recorded from index `from` on. */
+    const eventsOf = (route: string, from = 0) => events.slice(from).filter((x) => x.e.route === route);
     const lightning: InvoiceIssuer = {
       backend: 'dev',
       createInvoice: (r) =>
@@ -57,8 +65,31 @@ export function conformance(name: string, start: Start) {
             { method: 'GET', path: '/freebie', price: 1, freePerDay: 1 },
             { method: 'GET', path: '/flaky', price: 2 },
             { method: 'GET', path: '/slow', price: 2 },
+            {
+              method: 'GET',
+              path: '/limited',
+              price: 1,
+              rateLimit: { perIp: { limit: 2, windowSeconds: 60 } },
+            },
+            {
+              method: 'GET',
+              path: '/metered',
+              price: 1,
+              policy: { type: 'pass', validSeconds: 3600 },
+              rateLimit: { perToken: { limit: 2, windowSeconds: 60 } },
+            },
+            { method: 'GET', path: '/evented', price: 3 },
           ],
           cors: true,
+          // The client IP for free tiers and per-IP limits: the last X-Forwarded-For entry, the
+          // one way every adapter here takes (each sees the socket 127.0.0.1, or no socket).
+          trustProxy: true,
+          events: {
+            challenge: (e) => void events.push({ name: 'challenge', e }),
+            paid: (e) => void events.push({ name: 'paid', e }),
+            served: (e) => void events.push({ name: 'served', e }),
+            refused: (e) => void events.push({ name: 'refused', e }),
+          },
         },
         async (req, info) => {
           calls++;
@@ -223,6 +254,155 @@ export function conformance(name: string, start: Start) {
       } finally {
         lightningDown = false;
       }
+    });
+
+    /** A GET from a client at `ip` (as the trusted proxy reports it in X-Forwarded-For). */
+    const from = (path: string, ip: string, auth?: string) =>
+      fetch(`${base}${path}`, {
+        headers: { 'x-forwarded-for': ip, ...(auth ? { authorization: auth } : {}) },
+      });
+
+    async function expectRateLimited(r: Response) {
+      expect(r.status).toBe(429);
+      const retry = Number(r.headers.get('retry-after'));
+      expect(Number.isInteger(retry) && retry >= 1 && retry <= 60).toBe(true);
+      expect((await r.json()).error.code).toBe('L402_RATE_LIMITED');
+      expect(r.headers.get('www-authenticate')).toBeNull();
+    }
+
+    it('rate limit per IP: the third request from one /24 is 429 with Retry-After; another /24 is unaffected', async () => {
+      const mark = events.length;
+      expect((await from('/limited', '192.0.2.10')).status).toBe(402);
+      expect((await from('/limited', '192.0.2.10')).status).toBe(402);
+      await expectRateLimited(await from('/limited', '192.0.2.10'));
+      // Another address of the same /24 shares the bucket; another /24 has its own.
+      await expectRateLimited(await from('/limited', '192.0.2.200'));
+      expect((await from('/limited', '192.0.3.10')).status).toBe(402);
+      expect((await from('/limited', '192.0.3.10')).status).toBe(402);
+      await expectRateLimited(await from('/limited', '192.0.3.10'));
+      const refused = eventsOf('GET /limited', mark).filter((x) => x.name === 'refused');
+      expect(refused.map((x) => x.e)).toEqual(
+        Array(3).fill({ route: 'GET /limited', code: 'L402_RATE_LIMITED', status: 429 }),
+      );
+    });
+
+    it('rate limit per token on a pass route: the third call with one token is 429; another token is unaffected', async () => {
+      const ip = '192.0.2.77';
+      const first = await pay(await from('/metered', ip));
+      const second = await pay(await from('/metered', ip));
+      expect((await from('/metered', ip, first)).status).toBe(200);
+      expect((await from('/metered', ip, first)).status).toBe(200);
+      await expectRateLimited(await from('/metered', ip, first));
+      expect((await from('/metered', ip, second)).status).toBe(200);
+      expect((await from('/metered', ip, second)).status).toBe(200);
+    });
+
+    it('free tier buckets: IPv4 by /24 (the last X-Forwarded-For entry counts)', async () => {
+      expect((await from('/freebie', '203.0.113.7')).status).toBe(200);
+      expect((await from('/freebie', '203.0.113.250')).status).toBe(402); // same /24: shared
+      expect((await from('/freebie', '203.0.114.7')).status).toBe(200); // another /24: its own
+      // Entries before the proxy's own are the client's to forge: they do not pick the bucket.
+      expect((await from('/freebie', '198.51.100.1, 203.0.114.9')).status).toBe(402);
+    });
+
+    it('free tier buckets: IPv6 by /48', async () => {
+      expect((await from('/freebie', '2001:db8:aa:1::1')).status).toBe(200);
+      expect((await from('/freebie', '2001:db8:aa:ffff::2')).status).toBe(402); // same /48
+      expect((await from('/freebie', '2001:0db8:00AA:7:0:0:0:9')).status).toBe(402); // same /48, spelled out
+      expect((await from('/freebie', '2001:db8:ab::1')).status).toBe(200); // another /48
+    });
+
+    it('payment-hash mode is off by default: a bare hash in Authorization is 401 PAYMENT_HASH_NOT_ACCEPTED with a fresh challenge', async () => {
+      // A real, settled invoice of this server: its hash alone still buys nothing.
+      const { invoice, payment_hash: hash } = (await (await music()).json()) as Record<string, string>;
+      await node.payInvoice(invoice!);
+      const before = calls;
+      for (const auth of [`L402 ${hash}`, `LSAT ${hash!.toUpperCase()}`]) {
+        const r = await music(auth);
+        expect(r.status).toBe(401);
+        const j = await r.json();
+        expect(j.error.code).toBe('L402_PAYMENT_HASH_NOT_ACCEPTED');
+        expect(j.payment_hash).toMatch(/^[0-9a-f]{64}$/);
+        expect(j.payment_hash).not.toBe(hash);
+        expect(r.headers.get('www-authenticate')).toMatch(/^L402 macaroon="[^"]+", invoice="lnbcrt/);
+      }
+      expect(calls).toBe(before);
+    });
+
+    // With the mode off, a `payment_hash` field is an ordinary part of the body (APIs may have
+    // one of their own): it proves nothing, and the call is challenged as unpaid.
+    it('payment-hash mode is off by default: payment_hash in the JSON body proves nothing (402 with a fresh challenge)', async () => {
+      const { invoice, payment_hash: hash } = (await (await music()).json()) as Record<string, string>;
+      await node.payInvoice(invoice!);
+      const before = calls;
+      const r = await music(undefined, JSON.stringify({ prompt: 'summer song', n: 1, payment_hash: hash }));
+      const j = await r.json();
+      expect(calls).toBe(before);
+      expect(r.headers.get('www-authenticate')).toMatch(/^L402 macaroon="[^"]+", invoice="lnbcrt/);
+      expect(j.payment_hash).not.toBe(hash);
+      expect([r.status, j.error.code]).toEqual([402, 'L402_PAYMENT_REQUIRED']);
+    });
+
+    it('events: challenge, paid and served for one paid call, with the route and the receipt', async () => {
+      const mark = events.length;
+      const res = await fetch(`${base}/evented`);
+      const challenge = await res.clone().json();
+      const auth = await pay(res);
+      expect((await fetch(`${base}/evented`, { headers: { authorization: auth } })).status).toBe(200);
+      // Some adapters settle when the response has finished: the served event may trail it.
+      await vi.waitFor(() => expect(eventsOf('GET /evented', mark).map((x) => x.name)).toContain('served'));
+      const got = eventsOf('GET /evented', mark);
+      expect(got.map((x) => x.name)).toEqual(['challenge', 'paid', 'served']);
+      const [c, p, s] = got.map((x) => x.e) as [
+        Parameters<NonNullable<PaywallEvents['challenge']>>[0],
+        Parameters<NonNullable<PaywallEvents['paid']>>[0],
+        Parameters<NonNullable<PaywallEvents['served']>>[0],
+      ];
+      expect(c).toEqual({
+        route: 'GET /evented',
+        paymentHash: challenge.payment_hash,
+        amountMsat: 3000n,
+        tokenId: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      const receipt = {
+        tokenId: c.tokenId,
+        paymentHash: challenge.payment_hash,
+        amountMsat: 3000n,
+        route: 'GET /evented',
+        service: 'evented',
+        time: expect.any(Number),
+      };
+      // `use` is known once the handler succeeded: on `served`, not yet when `paid` is emitted.
+      expect(p).toEqual({ route: 'GET /evented', receipt: expect.objectContaining(receipt) });
+      expect(s).toEqual({ route: 'GET /evented', receipt: { ...receipt, use: 1 }, status: 200 });
+    });
+
+    it('events: a refused credential emits refused with its code (wrong preimage, then a replayed token)', async () => {
+      const res = await fetch(`${base}/evented`);
+      const [c] = parseChallenges(res.headers.get('www-authenticate') ?? '');
+      let mark = events.length;
+      const wrong = buildCredential({ macaroon: c!.macaroon, preimage: '00'.repeat(32) });
+      expect((await fetch(`${base}/evented`, { headers: { authorization: wrong } })).status).toBe(401);
+      expect(
+        eventsOf('GET /evented', mark)
+          .filter((x) => x.name === 'refused')
+          .map((x) => x.e),
+      ).toEqual([{ route: 'GET /evented', code: 'L402_WRONG_PREIMAGE', status: 401 }]);
+
+      const auth = await pay(res);
+      expect((await fetch(`${base}/evented`, { headers: { authorization: auth } })).status).toBe(200);
+      await vi.waitFor(() => expect(eventsOf('GET /evented', mark).map((x) => x.name)).toContain('served'));
+      mark = events.length;
+      const replay = await fetch(`${base}/evented`, { headers: { authorization: auth } });
+      expect(replay.status).toBe(402);
+      expect((await replay.json()).error.code).toBe('L402_TOKEN_USED');
+      await new Promise((r) => setTimeout(r, 50));
+      const got = eventsOf('GET /evented', mark);
+      expect(got.map((x) => x.name)).not.toContain('paid');
+      expect(got.map((x) => x.name)).not.toContain('served');
+      expect(got.filter((x) => x.name === 'refused').map((x) => x.e)).toEqual([
+        { route: 'GET /evented', code: 'L402_TOKEN_USED', status: 402 },
+      ]);
     });
 
     it('CORS: preflight answered, WWW-Authenticate exposed', async () => {

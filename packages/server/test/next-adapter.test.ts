@@ -130,6 +130,31 @@ describe('next adapter: next build + next start', () => {
     expect((await music('{"prompt":"sun"}', auth)).status).toBe(200);
   });
 
+  it('a failing handler (a 5xx answer or a throw) burns nothing: the retry is served once', async () => {
+    const auth = await pay(await fetch(`${base}/api/flaky`));
+    const flaky = (fail?: string) =>
+      fetch(`${base}/api/flaky`, { headers: { authorization: auth, ...(fail ? { 'x-fail': fail } : {}) } });
+    expect((await flaky('502')).status).toBe(502);
+    expect((await flaky('throw')).status).toBe(500);
+    const retry = await flaky();
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ ok: true, paid_msat: '2000' });
+    const again = await flaky();
+    expect(again.status).toBe(402);
+    expect((await again.json()).error.code).toBe('L402_TOKEN_USED');
+  });
+
+  it('concurrent double-spend of a single-use token: exactly one is served', async () => {
+    const auth = await pay(await fetch(`${base}/api/slow`));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => fetch(`${base}/api/slow`, { headers: { authorization: auth } })),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.every((s) => s === 200 || s === 409 || s === 402)).toBe(true);
+    expect((await fetch(`${base}/api/slow`, { headers: { authorization: auth } })).status).toBe(402);
+  });
+
   it("the app's dev node refuses callers without its token", async () => {
     const r = await fetch(`${base}/api/dev-node/v1/balance`, { headers: { authorization: 'Bearer nope' } });
     expect(r.status).toBe(401);

@@ -11,7 +11,12 @@ function create() {
   const paywall = new Paywall({
     secret: crypto.getRandomValues(new Uint8Array(32)),
     lightning: node,
-    routes: [{ method: 'POST', path: '/api/music', price: 21, description: 'a song' }],
+    routes: [
+      { method: 'POST', path: '/api/music', price: 21, description: 'a song' },
+      // The adapter conformance cases: a handler that fails, and a slow one for concurrent spends.
+      { method: 'GET', path: '/api/flaky', price: 2, description: 'fails when asked' },
+      { method: 'GET', path: '/api/slow', price: 2, description: 'answers after 300 ms' },
+    ],
     notice: DEV_NODE_NOTICE,
   });
   return { node, paywall };
