@@ -30,6 +30,9 @@ export function toRequest(req: IncomingMessage, signal?: AbortSignal): Request {
   return new Request(url, init);
 }
 
+/** How much of a refused body is read and dropped before the connection is cut. */
+const DISCARD_MAX_BYTES = 8 * 1024 * 1024;
+
 /**
  * A web stream over a Node request that reads nothing until it is pulled, so a body the
  * paywall does not need can still be piped elsewhere untouched (`used()` tells whether it was).
@@ -51,7 +54,15 @@ export function lazyBody(req: IncomingMessage): { stream: ReadableStream<Uint8Ar
         req.resume();
       },
       cancel() {
-        req.destroy();
+        // The reader stopped (a body over the cap): drop the rest as it arrives, so the
+        // answer (413) still reaches the client, but never more than DISCARD_MAX_BYTES.
+        req.removeAllListeners('data');
+        let dropped = 0;
+        req.on('data', (c: Buffer) => {
+          dropped += c.length;
+          if (dropped > DISCARD_MAX_BYTES) req.destroy();
+        });
+        req.resume();
       },
       // highWaterMark 0: nothing is pulled (so nothing read) until a reader asks.
     },
