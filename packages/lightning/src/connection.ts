@@ -69,7 +69,9 @@ export function parseConnection(s: string): BackendConfig {
   try {
     u = new URL(text);
   } catch {
-    throw bad(`not a URL (${text.split(':')[0]}:…)`);
+    // Name the scheme only when it looks like one: anything else may hold a secret.
+    const scheme = /^[a-z][a-z0-9+.-]{0,30}:/i.exec(text)?.[0];
+    throw bad(scheme ? `not a URL (${scheme}…)` : 'not a URL (expected <scheme>://…)');
   }
   const scheme = u.protocol.slice(0, -1).toLowerCase();
   switch (scheme) {

@@ -105,7 +105,9 @@ export async function fetchCommand(argv: string[], io: Io): Promise<number> {
   if (values.data !== undefined) {
     body = values.data.startsWith('@') ? new Uint8Array(await readFile(values.data.slice(1))) : values.data;
     if (!headers.has('content-type')) {
-      const text = typeof body === 'string' ? body.trim() : '';
+      // Sniffed the same way whether the data is inline or from a file.
+      const head = typeof body === 'string' ? body : new TextDecoder().decode(body.subarray(0, 64));
+      const text = head.trim();
       headers.set(
         'content-type',
         text.startsWith('{') || text.startsWith('[')
