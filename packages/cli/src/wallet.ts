@@ -5,6 +5,7 @@
  * @module
  */
 import { DevPayWallet } from '@farebox/client';
+import { ErrorCodes, FareboxError } from '@farebox/core';
 import type { Payer } from '@farebox/lightning';
 import { openBackend } from '@farebox/lightning/node';
 
@@ -45,6 +46,17 @@ export class LazyWallet implements Payer {
 
   async getBalance() {
     return (await this.resolve()).getBalance();
+  }
+
+  /**
+   * Asks the configured wallet how an earlier payment ended (a run that died while paying);
+   * LN_UNSUPPORTED for the dev wallet and for backends that cannot tell.
+   */
+  async lookupPayment(paymentHash: string, o?: Parameters<NonNullable<Payer['lookupPayment']>>[1]) {
+    const w = this.connection ? await this.resolve() : undefined;
+    if (!w?.lookupPayment)
+      throw new FareboxError(ErrorCodes.LN_UNSUPPORTED, 'this wallet cannot look payments up');
+    return w.lookupPayment(paymentHash, o);
   }
 
   async close(): Promise<void> {
