@@ -15,7 +15,7 @@
  */
 import { decodeInvoice, ErrorCodes, type FareboxError, invalidArgument } from '@farebox/core';
 import { answerChecks, checkHash, isObject } from './checks.js';
-import { DEFAULT_TIMEOUT_MS, type FetchLike, lnError, pollInvoice, requestJson } from './http.js';
+import { DEFAULT_TIMEOUT_MS, deadline, type FetchLike, lnError, pollInvoice, requestJson } from './http.js';
 import { withoutSecret } from './redact.js';
 import type {
   CallOptions,
@@ -97,6 +97,11 @@ export const BLINK_QUERIES = {
   wallets: `query Wallets {
   me { defaultAccount { wallets { id walletCurrency balance } } }
 }`,
+  transactionsByPaymentHash: `query TransactionsByPaymentHash($walletId: WalletId!, $paymentHash: PaymentHash!) {
+  me { defaultAccount { walletById(walletId: $walletId) { transactionsByPaymentHash(paymentHash: $paymentHash) {
+    status direction settlementVia {
+      ... on SettlementViaLn { preImage } ... on SettlementViaIntraLedger { preImage } } } } } }
+}`,
   globals: `query Globals {
   globals { network nodesIds }
 }`,
@@ -108,6 +113,12 @@ interface GqlError {
 }
 
 const { bad, hash32, count: sats, matchingPreimage, ownInvoice } = answerChecks(BACKEND);
+
+/** What {@link Blink.lookupPayment} resolves to. */
+type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
+
+/** Operations whose root field is `me`. */
+const ME_OPERATIONS = new Set<string>(['wallets', 'transactionsByPaymentHash']);
 
 /** msat → whole sats, or INVALID_ARGUMENT: Blink's `SatAmount` has no msat precision. */
 function wholeSats(v: bigint, name: string): number {
@@ -187,7 +198,7 @@ function network(v: unknown): Network | undefined {
 
 /**
  * A Blink wallet: invoices (`lnInvoiceCreate`, `lnInvoicePaymentStatusByHash`) and payments
- * (`lnInvoicePaymentSend`) from its BTC wallet.
+ * (`lnInvoicePaymentSend`, `transactionsByPaymentHash`) from its BTC wallet.
  *
  * @example
  * ```ts
@@ -242,12 +253,12 @@ export class Blink implements InvoiceIssuer, Payer {
       throw withoutSecret(e, this.#apiKey);
     }
     if (!isObject(body)) throw bad(`${op}: answer is not a JSON object`);
-    const root = op === 'wallets' ? 'me' : op;
+    const root = ME_OPERATIONS.has(op) ? 'me' : op;
     const value = isObject(body.data) ? body.data[root] : undefined;
     const errors = errorsOf(body.errors);
     if (errors.length > 0 && !isObject(value)) throw withoutSecret(requestError(op, errors), this.#apiKey);
     if (!isObject(value)) {
-      if (op === 'wallets') throw lnError(ErrorCodes.LN_UNAUTHORIZED, BACKEND, 'no account for this API key');
+      if (root === 'me') throw lnError(ErrorCodes.LN_UNAUTHORIZED, BACKEND, 'no account for this API key');
       throw bad(`${op}: answer has no "${root}"`);
     }
     return value;
@@ -407,6 +418,63 @@ export class Blink implements InvoiceIssuer, Payer {
     const fee = typeof tx.settlementFee === 'number' ? Math.abs(tx.settlementFee) : 0;
     const feeMsat = sats(fee, 'settlementFee') * 1000n;
     return { preimage: pre, paymentHash: inv.paymentHash, amountMsat, feeMsat };
+  }
+
+  /**
+   * Where this wallet's payment of `paymentHash` stands, so a client that crashed while paying
+   * can recover the preimage instead of paying twice:
+   * `me.defaultAccount.walletById(walletId).transactionsByPaymentHash(paymentHash)`, the
+   * wallet's ledger transactions of the hash (several for a payment: retries, reimbursements).
+   * Only `SEND` transactions count: a `SUCCESS` one is `succeeded` with the `preImage` of its
+   * `settlementVia` (looked up with `lnInvoicePaymentStatusByHash` when absent, as for intraledger
+   * payments; left out if Blink has none), else a `PENDING` one is `pending`; `FAILURE` ones,
+   * or none (an unknown hash, an invoice of this wallet), are `failed`.
+   */
+  async lookupPayment(paymentHash: string, opts?: CallOptions): Promise<PaymentLookup> {
+    const hash = checkHash(paymentHash);
+    const d = deadline(opts, this.#timeoutMs);
+    const call: CallOptions = { signal: d.signal, timeoutMs: d.ms };
+    try {
+      const walletId = await this.#wallet(call);
+      let me: Record<string, unknown>;
+      try {
+        me = await this.#gql('transactionsByPaymentHash', { walletId, paymentHash: hash }, call);
+      } catch (e) {
+        // walletById of a wallet that is not the account's (error-map.ts: UNEXPECTED_CLIENT_ERROR).
+        if (/CouldNotFindWalletFromIdError/.test(String((e as FareboxError).data?.detail ?? ''))) {
+          throw lnError(ErrorCodes.LN_BAD_CONFIG, BACKEND, 'no wallet with this id on the account', {}, e);
+        }
+        throw e;
+      }
+      const account = isObject(me.defaultAccount) ? me.defaultAccount : undefined;
+      const wallet = account && isObject(account.walletById) ? account.walletById : undefined;
+      const txs = wallet?.transactionsByPaymentHash;
+      if (!Array.isArray(txs))
+        throw bad('me: no "defaultAccount.walletById.transactionsByPaymentHash"', {
+          field: 'transactionsByPaymentHash',
+        });
+      const sent = txs.filter((t): t is Record<string, unknown> => isObject(t) && t.direction === 'SEND');
+      const success = sent.find((t) => t.status === 'SUCCESS');
+      if (success) {
+        const via = isObject(success.settlementVia) ? success.settlementVia : {};
+        let preimage = typeof via.preImage === 'string' ? via.preImage : undefined;
+        if (preimage === undefined)
+          preimage = (await this.lookupInvoice(hash, call).catch(() => undefined))?.preimage;
+        if (preimage === undefined) return { state: 'succeeded' };
+        return {
+          state: 'succeeded',
+          preimage: matchingPreimage(preimage, { field: 'preImage', paymentHash: hash }),
+        };
+      }
+      if (sent.some((t) => t.status === 'PENDING')) return { state: 'pending' };
+      return { state: 'failed' };
+    } catch (e) {
+      if (d.timedOut)
+        throw lnError(ErrorCodes.LN_TIMEOUT, BACKEND, `payment lookup timed out after ${d.ms} ms`, {}, e);
+      throw e;
+    } finally {
+      d.done();
+    }
   }
 
   /** The wallet's `balance` (sats) from `me.defaultAccount.wallets`. */

@@ -7,7 +7,7 @@
  * (`handlers.rs`, `shared.rs`, `structs.rs`).
  *
  * Request and answer fields follow `doc/schemas/{invoice,listinvoices,waitinvoice,xpay,pay,
- * getinfo,listfunds}.json`; payment error codes follow `common/jsonrpc_errors.h`.
+ * listpays,getinfo,listfunds}.json`; payment error codes follow `common/jsonrpc_errors.h`.
  *
  * Hold invoices exist in CLN only through the third-party `holdinvoice` plugin, which this
  * adapter does not assume, so it has none: `canHold()` is false for it.
@@ -52,7 +52,7 @@ export interface ClnRestOptions {
   url: string;
   /**
    * A rune (`lightning-cli createrune`) allowing the methods used: `invoice`, `listinvoices`,
-   * `waitinvoice` (seller), `xpay` or `pay` and `listfunds` (payer), `getinfo`.
+   * `waitinvoice` (seller), `xpay` or `pay`, `listpays` and `listfunds` (payer), `getinfo`.
    */
   rune: string;
   /** `fetch` to use (default: the global one). Inject one that trusts a self-signed certificate. */
@@ -97,6 +97,11 @@ const RPC = {
 } as const;
 
 const { bad, hash32, matchingPreimage, ownInvoice } = answerChecks(BACKEND);
+
+/** What {@link ClnRest.lookupPayment} resolves to. */
+type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
+
+const PAY_STATUSES = new Set(['pending', 'complete', 'failed']);
 
 /** A msat amount: clnrest sends numbers; very old nodes sent `"1000msat"` strings. */
 function msat(v: unknown, field: string): bigint {
@@ -357,6 +362,36 @@ export class ClnRest implements InvoiceIssuer, Payer {
     const sent = msat(r.amount_sent_msat, 'amount_sent_msat');
     const fee = sent - delivered;
     return { preimage, paymentHash: inv.paymentHash, amountMsat: delivered, feeMsat: fee > 0n ? fee : 0n };
+  }
+
+  /**
+   * Where this node's payment of `paymentHash` stands, so a client that crashed while paying
+   * can recover the preimage instead of paying twice: `listpays` with `payment_hash`, one
+   * entry per `pay`/`xpay` attempt (doc/schemas/listpays.json). A `complete` attempt is
+   * `succeeded` with its `preimage` (checked against the hash); otherwise a `pending` one
+   * makes it `pending`; only `failed` attempts, or none at all, are `failed`.
+   */
+  async lookupPayment(paymentHash: string, opts?: CallOptions): Promise<PaymentLookup> {
+    const hash = checkHash(paymentHash);
+    const r = await this.#rpc('listpays', { payment_hash: hash }, opts);
+    if (!Array.isArray(r.pays)) throw bad('listpays: no "pays" array');
+    const pays: Record<string, unknown>[] = [];
+    for (const p of r.pays) {
+      if (!isObject(p)) throw bad('listpays: an entry is not an object');
+      if (hash32(p.payment_hash, 'payment_hash') !== hash) continue;
+      if (typeof p.status !== 'string' || !PAY_STATUSES.has(p.status))
+        throw bad('listpays: an entry has an unknown "status"', { field: 'status' });
+      pays.push(p);
+    }
+    const complete = pays.find((p) => p.status === 'complete');
+    if (complete) {
+      return {
+        state: 'succeeded',
+        preimage: matchingPreimage(complete.preimage, { field: 'preimage', paymentHash: hash }),
+      };
+    }
+    if (pays.some((p) => p.status === 'pending')) return { state: 'pending' };
+    return { state: 'failed' };
   }
 
   /** Spendable over Lightning: `our_amount_msat` of connected `CHANNELD_NORMAL` channels (`listfunds`). */

@@ -10,6 +10,7 @@
  * | waitForInvoice | websocket `/api/v1/ws/{payment_hash}` (hint), confirmed by lookup; polling fallback |
  * | getInfo, getBalance | `GET /api/v1/wallet` → `{name, balance}` (balance in msat) |
  * | payInvoice | `POST /api/v1/payments` `{out:true, bolt11}` with the admin key |
+ * | lookupPayment | `GET /api/v1/payments/{payment_hash}` with the admin key (outgoing rows only) |
  *
  * Limits of LNbits 1.6, by design of its API:
  * - Amounts are whole sats (`amount` is truncated to an integer), so `amountMsat` must be a
@@ -33,7 +34,7 @@ import {
   sha256,
   toHex,
 } from '@farebox/core';
-import { checkHash } from './checks.js';
+import { answerChecks, checkHash, isObject } from './checks.js';
 import { DEFAULT_TIMEOUT_MS, deadline, type FetchLike, lnError, requestJson, sleep } from './http.js';
 import type {
   CallOptions,
@@ -50,6 +51,11 @@ import { type WebSocketConstructor, type WebSocketLike, WS_OPEN } from './websoc
 
 const BACKEND = 'lnbits';
 
+const { matchingPreimage } = answerChecks(BACKEND);
+
+/** What {@link LnbitsBackend.lookupPayment} resolves to. */
+type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
+
 /** Options for {@link LnbitsBackend}. */
 export interface LnbitsOptions {
   /** The LNbits server, e.g. `https://legend.lnbits.com` or `http://127.0.0.1:5000`. */
@@ -65,7 +71,7 @@ export interface LnbitsOptions {
    * `ws`). Without one, `waitForInvoice` polls.
    */
   WebSocket?: WebSocketConstructor;
-  /** Default timeout of a call, ms (15 s; payments 60 s). */
+  /** Default timeout of a call, ms (15 s; payments 60 s; payment lookups 45 s). */
   timeoutMs?: number;
 }
 
@@ -487,6 +493,73 @@ export class LnbitsBackend implements InvoiceIssuer, Payer {
         amountMsat: msat(p.amount) ?? inv.amountMsat,
         feeMsat: msat(p.fee) ?? 0n,
       };
+    } finally {
+      d.done();
+    }
+  }
+
+  /**
+   * Where this wallet's payment of `paymentHash` stands, so a client that crashed while paying
+   * can recover the preimage instead of paying twice: `GET /api/v1/payments/{payment_hash}`
+   * with the admin key (LNbits 1.6 `api_payment`: `{paid, status, preimage, details}`, where
+   * `details` is the wallet's own row, the outgoing one first when the wallet both issued and
+   * paid the hash).
+   *
+   * - `succeeded` (with the preimage, checked against the hash) for `paid: true` / status
+   *   `success`, `pending` while LNbits (and its funding source) still has it in flight,
+   *   `failed` for status `failed`.
+   * - `failed` as well when nothing of this wallet was spent for the hash: LNbits knows no
+   *   payment with it (404 "Payment does not exist."), or the wallet knows it only as an
+   *   invoice it issued (a positive `amount`: incoming).
+   * - A key LNbits does not know gets no `details`: the key is then checked
+   *   (`GET /api/v1/wallet`) and refused with LN_UNAUTHORIZED rather than read as `failed`.
+   *
+   * For a payment its row still has as pending, LNbits asks its funding source before it
+   * answers; on lnd (`TrackPaymentV2`, read with a 30 s timeout) a payment still in flight
+   * is answered `pending` only after those 30 s, hence the default timeout of 45 s.
+   */
+  async lookupPayment(paymentHash: string, opts?: CallOptions): Promise<PaymentLookup> {
+    const hash = checkHash(paymentHash);
+    const d = deadline(opts, this.#timeoutMs ?? 45_000);
+    const call: CallOptions = { signal: d.signal, timeoutMs: d.ms };
+    try {
+      let r: LnbitsLookup;
+      try {
+        r = await this.#call<LnbitsLookup>(`/api/v1/payments/${hash}`, this.#adminKey, call);
+      } catch (e) {
+        // #refine leaves LN_NOT_FOUND only for LNbits' own "Payment does not exist.".
+        if (e instanceof FareboxError && e.code === ErrorCodes.LN_NOT_FOUND) return { state: 'failed' };
+        throw e;
+      }
+      if (!isObject(r)) throw lnError(ErrorCodes.LN_BAD_RESPONSE, BACKEND, 'payment lookup: not an object');
+      const p = r.details;
+      if (!isObject(p)) {
+        // LNbits answers any hash without `details` to a key of no wallet: make sure the key works.
+        await this.#call<unknown>('/api/v1/wallet', this.#adminKey, call);
+        return { state: 'failed' };
+      }
+      if (typeof p.amount !== 'number' || !Number.isFinite(p.amount)) {
+        throw lnError(ErrorCodes.LN_BAD_RESPONSE, BACKEND, 'payment lookup: no "amount"', {
+          field: 'amount',
+        });
+      }
+      // An invoice this wallet issued (amount > 0) is not a payment of its own.
+      if (p.amount >= 0) return { state: 'failed' };
+      const status = r.paid === true ? 'success' : (r.status ?? p.status);
+      if (status === 'success') {
+        const pre = r.preimage ?? p.preimage;
+        if (pre === undefined || pre === null) return { state: 'succeeded' };
+        return {
+          state: 'succeeded',
+          preimage: matchingPreimage(pre, { field: 'preimage', paymentHash: hash }),
+        };
+      }
+      if (status === 'failed') return { state: 'failed' };
+      return { state: 'pending' };
+    } catch (e) {
+      if (d.timedOut)
+        throw lnError(ErrorCodes.LN_TIMEOUT, BACKEND, `payment lookup timed out after ${d.ms} ms`, {}, e);
+      throw e;
     } finally {
       d.done();
     }

@@ -15,7 +15,7 @@
  */
 import { decodeInvoice, ErrorCodes, type FareboxError, invalidArgument, toBase64, utf8 } from '@farebox/core';
 import { answerChecks, checkHash, isObject } from './checks.js';
-import { DEFAULT_TIMEOUT_MS, type FetchLike, lnError, pollInvoice, requestJson } from './http.js';
+import { DEFAULT_TIMEOUT_MS, type FetchLike, lnError, pollInvoice, readCapped, requestJson } from './http.js';
 import { withoutSecret } from './redact.js';
 import type {
   CallOptions,
@@ -74,6 +74,26 @@ const NO_ROUTE = [
 
 const { bad, hash32, count, matchingPreimage, ownInvoice } = answerChecks(BACKEND);
 
+/** What {@link Phoenixd.lookupPayment} resolves to. */
+type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
+
+/**
+ * Phoenixd's 404s are plain text: "Not found" for a lookup without a result (Api.kt turns
+ * the route's 204 into it), "Unknown endpoint (check api doc)" for a route it does not have.
+ * This `fetch` hands that text on as a JSON `message`, which becomes the error's `data.detail`.
+ */
+function withNotFoundText(fetchFn: FetchLike): FetchLike {
+  return async (input, init) => {
+    const res = await fetchFn(input, init);
+    if (res.status !== 404) return res;
+    const text = (await readCapped(res, BACKEND)).trim().slice(0, 200);
+    return new Response(JSON.stringify({ message: text }), {
+      status: 404,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+}
+
 /** msat → whole sats, or INVALID_ARGUMENT: phoenixd's API has no msat precision. */
 function wholeSats(v: bigint, name: string): string {
   if (typeof v !== 'bigint' || v <= 0n) invalidArgument(name, 'a positive bigint');
@@ -89,7 +109,8 @@ function network(chain: unknown): Network | undefined {
 
 /**
  * A Phoenixd node: invoices (`/createinvoice`, `/payments/incoming/{paymentHash}`) and
- * payments (`/payinvoice`), balance (`/getbalance`) and node info (`/getinfo`).
+ * payments (`/payinvoice`, `/payments/outgoingbyhash/{paymentHash}`), balance (`/getbalance`)
+ * and node info (`/getinfo`).
  *
  * @example
  * ```ts
@@ -125,7 +146,12 @@ export class Phoenixd implements InvoiceIssuer, Payer {
     this.#externalId = opts.externalId;
   }
 
-  async #call(path: string, form: Record<string, string> | undefined, opts: CallOptions | undefined) {
+  async #call(
+    path: string,
+    form: Record<string, string> | undefined,
+    opts: CallOptions | undefined,
+    notFoundText = false,
+  ) {
     const headers: Record<string, string> = { authorization: this.#auth };
     if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
     try {
@@ -134,7 +160,7 @@ export class Phoenixd implements InvoiceIssuer, Payer {
         method: form ? 'POST' : 'GET',
         headers,
         body: form ? new URLSearchParams(form).toString() : undefined,
-        fetch: this.#fetch,
+        fetch: notFoundText ? withNotFoundText(this.#fetch ?? ((i, o) => fetch(i, o))) : this.#fetch,
         signal: opts?.signal,
         timeoutMs: opts?.timeoutMs ?? this.#timeoutMs,
       });
@@ -253,6 +279,45 @@ export class Phoenixd implements InvoiceIssuer, Payer {
     });
     const feeMsat = r.routingFeeSat === undefined ? 0n : count(r.routingFeeSat, 'routingFeeSat') * 1000n;
     return { preimage, paymentHash: inv.paymentHash, amountMsat: amount, feeMsat };
+  }
+
+  /**
+   * Where this node's payment of `paymentHash` stands, so a client that crashed while paying
+   * can recover the preimage instead of paying twice: `GET /payments/outgoingbyhash/{paymentHash}`
+   * (Api.kt: of all attempts to pay the hash, a succeeded one, else a pending one, else a
+   * failed one), an `OutgoingPayment` (JsonSerializers.kt) whose `isPaid` means succeeded
+   * (with the `preimage`, checked against the hash), and whose `completedAt` without
+   * `isPaid` means failed; neither is pending. "Not found" (no attempt at all) is `failed`;
+   * a phoenixd without this route is LN_UNSUPPORTED.
+   */
+  async lookupPayment(paymentHash: string, opts?: CallOptions): Promise<PaymentLookup> {
+    const hash = checkHash(paymentHash);
+    let r: Record<string, unknown>;
+    try {
+      r = await this.#call(`/payments/outgoingbyhash/${hash}`, undefined, opts, true);
+    } catch (e) {
+      const err = e as FareboxError;
+      if (err.code === ErrorCodes.LN_NOT_FOUND) {
+        if (err.data?.detail === 'Not found') return { state: 'failed' };
+        throw lnError(
+          ErrorCodes.LN_UNSUPPORTED,
+          BACKEND,
+          'this phoenixd cannot look payments up by hash (GET /payments/outgoingbyhash)',
+          { status: 404, detail: err.data?.detail },
+          e,
+        );
+      }
+      throw e;
+    }
+    if (hash32(r.paymentHash, 'paymentHash') !== hash) throw bad('outgoing payment of another payment hash');
+    if (typeof r.isPaid !== 'boolean') throw bad('outgoing payment has no "isPaid"', { field: 'isPaid' });
+    if (r.isPaid) {
+      return {
+        state: 'succeeded',
+        preimage: matchingPreimage(r.preimage, { field: 'preimage', paymentHash: hash }),
+      };
+    }
+    return { state: typeof r.completedAt === 'number' ? 'failed' : 'pending' };
   }
 
   /** `balanceSat` of `GET /getbalance` (fee credit is not spendable and is left out). */

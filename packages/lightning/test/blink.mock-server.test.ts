@@ -179,6 +179,112 @@ describe('Blink GraphQL (local server reproducing its documented API)', () => {
     expect(expired.code).toBe('LN_INVOICE_EXPIRED');
   });
 
+  it('lookupPayment reads walletById.transactionsByPaymentHash: succeeded with the preimage, pending, failed', async () => {
+    const remote = mock.remoteInvoice({ amountMsat: 30_000n, feeSat: 1 });
+    const paid = await blink.payInvoice(remote.paymentRequest);
+    expect(await blink.lookupPayment(remote.paymentHash)).toEqual({
+      state: 'succeeded',
+      preimage: paid.preimage,
+    });
+    expect(sent(mock)).toEqual({
+      query: BLINK_QUERIES.transactionsByPaymentHash,
+      variables: { walletId: mock.btcWalletId, paymentHash: remote.paymentHash },
+    });
+    expect(mock.requests.at(-1)!.headers['x-api-key']).toBe(KEY);
+
+    // Blink answers PENDING while the payment is in flight: the client gives up, then recovers.
+    const held = mock.remoteInvoice({ amountMsat: 5_000n, holds: true });
+    const gaveUp = await failure(blink.payInvoice(held.paymentRequest));
+    expect(gaveUp.code).toBe('LN_TIMEOUT');
+    expect(gaveUp.data.reason).toBe('pending');
+    expect(await blink.lookupPayment(held.paymentHash)).toEqual({ state: 'pending' });
+    mock.settlePayment(held.paymentHash);
+    expect(await blink.lookupPayment(held.paymentHash.toUpperCase())).toEqual({
+      state: 'succeeded',
+      preimage: held.preimage,
+    });
+
+    // A failed payment is a SEND FAILURE plus a RECEIVE reimbursement: failed. A retry that
+    // succeeds wins over it.
+    const dropped = mock.remoteInvoice({ amountMsat: 5_000n, holds: true });
+    await failure(blink.payInvoice(dropped.paymentRequest));
+    const balance = mock.balanceSat;
+    mock.failPayment(dropped.paymentHash);
+    expect(mock.balanceSat).toBe(balance + 5);
+    expect(await blink.lookupPayment(dropped.paymentHash)).toEqual({ state: 'failed' });
+    await failure(blink.payInvoice(dropped.paymentRequest));
+    expect(await blink.lookupPayment(dropped.paymentHash)).toEqual({ state: 'pending' });
+    mock.settlePayment(dropped.paymentHash);
+    expect(await blink.lookupPayment(dropped.paymentHash)).toEqual({
+      state: 'succeeded',
+      preimage: dropped.preimage,
+    });
+  });
+
+  it('lookupPayment: unknown hashes and paid invoices of the wallet (RECEIVE) are failed; errors are typed', async () => {
+    expect(await blink.lookupPayment('ef'.repeat(32))).toEqual({ state: 'failed' });
+    const inv = await blink.createInvoice({ amountMsat: sats(4) });
+    mock.markPaid(inv.paymentHash);
+    expect((await blink.lookupInvoice(inv.paymentHash)).state).toBe('settled');
+    expect(await blink.lookupPayment(inv.paymentHash)).toEqual({ state: 'failed' });
+
+    // Without a wallet id, the BTC wallet is found first.
+    const auto = new Blink({ url: mock.url, apiKey: READ_ONLY });
+    expect(await auto.lookupPayment('ef'.repeat(32))).toEqual({ state: 'failed' });
+    expect(sent(mock, -2).query).toBe(BLINK_QUERIES.wallets);
+
+    const before = mock.requests.length;
+    expect((await failure(blink.lookupPayment('nothex'))).code).toBe('INVALID_ARGUMENT');
+    expect(mock.requests.length).toBe(before);
+
+    const elsewhere = new Blink({
+      url: mock.url,
+      apiKey: KEY,
+      walletId: '6f0d2c36-1111-4a4e-9d1c-2b8f0d3e4a5b',
+    });
+    const e = await failure(elsewhere.lookupPayment('ef'.repeat(32)));
+    expect(e.code).toBe('LN_BAD_CONFIG');
+
+    const wrong = 'blink_wrong_key_Q1w2E3r4T5y6U7i8O9p0';
+    const refused = await failure(
+      new Blink({ url: mock.url, apiKey: wrong, walletId: mock.btcWalletId }).lookupPayment('ef'.repeat(32)),
+    );
+    expect(refused.code).toBe('LN_UNAUTHORIZED');
+    expectNoSecret(refused, wrong);
+
+    mock.failure = 'hang';
+    expect((await failure(blink.lookupPayment('ef'.repeat(32), { timeoutMs: 150 }))).code).toBe('LN_TIMEOUT');
+    const aborted = new AbortController();
+    setTimeout(() => aborted.abort(), 100);
+    expect((await failure(blink.lookupPayment('ef'.repeat(32), { signal: aborted.signal }))).code).toBe(
+      'LN_TIMEOUT',
+    );
+  });
+
+  it('the local server validates field arguments as Blink does', async () => {
+    const ask = async (query: string, variables: Record<string, unknown>) => {
+      const res = await fetch(mock.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const wrongType = await ask(
+      BLINK_QUERIES.transactionsByPaymentHash.replace('$walletId: WalletId!', '$walletId: ID!'),
+      { walletId: mock.btcWalletId, paymentHash: 'ab'.repeat(32) },
+    );
+    expect(wrongType.status).toBe(400);
+    expect(JSON.stringify(wrongType.body)).toContain('used in position expecting type');
+    const badHash = await ask(BLINK_QUERIES.transactionsByPaymentHash, {
+      walletId: mock.btcWalletId,
+      paymentHash: 'xyz',
+    });
+    expect(badHash.status).toBe(200);
+    expect(badHash.body.data).toEqual({ me: null });
+    expect(JSON.stringify(badHash.body.errors)).toContain('Invalid value for PaymentHash');
+  });
+
   it('reads node info (globals) and the BTC wallet balance (me)', async () => {
     expect(await blink.getInfo()).toEqual({ backend: 'blink', network: 'regtest', pubkey: mock.nodeId });
     expect(sent(mock).query).toBe(BLINK_QUERIES.globals);

@@ -2,7 +2,8 @@
  * ClnRest against a local server reproducing Core Lightning's clnrest API, built from
  * ElementsProject/lightning (commit 090f4b0e): the REST transport of
  * `plugins/rest-plugin/src/{handlers,shared,structs}.rs`, the RPC shapes of
- * `doc/schemas/{invoice,listinvoices,waitinvoice,xpay,pay,getinfo,listfunds}.json`, the error
+ * `doc/schemas/{invoice,listinvoices,waitinvoice,xpay,pay,listpays,getinfo,listfunds}.json`
+ * (and `plugins/xpay/listpays.c`), the error
  * codes of `common/jsonrpc_errors.h` and the messages of `plugins/xpay/xpay.c`,
  * `plugins/askrene/child/explain_failure.c`, `lightningd/invoice.c` and `lightningd/runes.c`.
  * See `support/mock-cln.ts`.
@@ -162,6 +163,67 @@ describe('ClnRest: Core Lightning clnrest (local server reproducing its document
     expect(expired.data.reason).toMatch(/^Invoice expired \d+ seconds ago$/);
   });
 
+  it('lookupPayment reads listpays: succeeded with the preimage, pending in flight, then failed or succeeded', async () => {
+    const remote = mock.remoteInvoice({ amountMsat: 40_000n, feeMsat: 2n });
+    const paid = await cln.payInvoice(remote.bolt11);
+    expect(await cln.lookupPayment(remote.paymentHash)).toEqual({
+      state: 'succeeded',
+      preimage: paid.preimage,
+    });
+    const req = mock.requests.at(-1)!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/v1/listpays');
+    expect(req.headers.rune).toBe(RUNE);
+    expect(JSON.parse(req.body)).toEqual({ payment_hash: remote.paymentHash });
+
+    // The client gave up (crashed) while the HTLC was held: pending until the payee settles.
+    const held = mock.remoteInvoice({ amountMsat: 10_000n, holds: true });
+    expect((await failure(cln.payInvoice(held.bolt11, { timeoutMs: 200 }))).code).toBe('LN_TIMEOUT');
+    expect(await cln.lookupPayment(held.paymentHash)).toEqual({ state: 'pending' });
+    mock.settlePayment(held.paymentHash);
+    expect(await cln.lookupPayment(held.paymentHash.toUpperCase())).toEqual({
+      state: 'succeeded',
+      preimage: held.preimage,
+    });
+
+    // An attempt the payee fails is failed; a later attempt that succeeds wins over it.
+    const dropped = mock.remoteInvoice({ amountMsat: 10_000n, holds: true });
+    const paying = cln.payInvoice(dropped.bolt11);
+    await mock.inFlight(dropped.paymentHash);
+    expect(await cln.lookupPayment(dropped.paymentHash)).toEqual({ state: 'pending' });
+    mock.failPayment(dropped.paymentHash);
+    const refused = await failure(paying);
+    expect(refused.code).toBe('LN_PAYMENT_FAILED');
+    expect(refused.data.rpcCode).toBe(203);
+    expect(await cln.lookupPayment(dropped.paymentHash)).toEqual({ state: 'failed' });
+    const again = cln.payInvoice(dropped.bolt11);
+    await mock.inFlight(dropped.paymentHash);
+    expect(await cln.lookupPayment(dropped.paymentHash)).toEqual({ state: 'pending' });
+    mock.settlePayment(dropped.paymentHash);
+    expect((await again).preimage).toBe(dropped.preimage);
+    expect(await cln.lookupPayment(dropped.paymentHash)).toEqual({
+      state: 'succeeded',
+      preimage: dropped.preimage,
+    });
+  });
+
+  it('lookupPayment: an unknown hash and an invoice of the node are failed; a bad hash is INVALID_ARGUMENT', async () => {
+    expect(await cln.lookupPayment('ab'.repeat(32))).toEqual({ state: 'failed' });
+    const inv = await cln.createInvoice({ amountMsat: sats(3) });
+    mock.markPaid(inv.paymentHash);
+    expect(await cln.lookupPayment(inv.paymentHash)).toEqual({ state: 'failed' });
+    const before = mock.requests.length;
+    expect((await failure(cln.lookupPayment('xyz'))).code).toBe('INVALID_ARGUMENT');
+    expect(mock.requests.length).toBe(before);
+    mock.failure = 'hang';
+    const hung = await failure(cln.lookupPayment('ab'.repeat(32), { timeoutMs: 150 }));
+    expect(hung.code).toBe('LN_TIMEOUT');
+    const aborted = new AbortController();
+    setTimeout(() => aborted.abort(), 100);
+    const cancelled = await failure(cln.lookupPayment('ab'.repeat(32), { signal: aborted.signal }));
+    expect(cancelled.code).toBe('LN_TIMEOUT');
+  });
+
   it('reads node info (getinfo) and the spendable balance (listfunds)', async () => {
     expect(await cln.getInfo()).toEqual({
       backend: 'cln',
@@ -181,6 +243,9 @@ describe('ClnRest: Core Lightning clnrest (local server reproducing its document
     expect(e.code).toBe('LN_UNAUTHORIZED');
     expect(e.data).toMatchObject({ status: 401, detail: 'Not authorized: Not derived from master' });
     expectNoSecret(e, 'aW52YWxpZC1ydW5lLXdpdGgtZW5vdWdoLWxlbmd0aA');
+    const lookup = await failure(wrong.lookupPayment('ab'.repeat(32)));
+    expect(lookup.code).toBe('LN_UNAUTHORIZED');
+    expectNoSecret(lookup, 'aW52YWxpZC1ydW5lLXdpdGgtZW5vdWdoLWxlbmd0aA');
 
     const dev = await MockCln.start({ rune: RUNE, developer: true });
     const malformed = 'not a rune: s3cr3t-value!';
@@ -190,6 +255,11 @@ describe('ClnRest: Core Lightning clnrest (local server reproducing its document
     expect(echoed.code).toBe('LN_UNAUTHORIZED');
     expect(String(echoed.data.detail)).toContain('invalid token');
     expectNoSecret(echoed, malformed);
+    const echoedLookup = await failure(
+      new ClnRest({ url: dev.url, rune: malformed }).lookupPayment('ab'.repeat(32)),
+    );
+    expect(echoedLookup.code).toBe('LN_UNAUTHORIZED');
+    expectNoSecret(echoedLookup, malformed);
     await dev.close();
   });
 

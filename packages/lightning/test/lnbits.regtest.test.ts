@@ -3,6 +3,7 @@
  * alice's lnd on the other side of the channel; and against local HTTP servers that
  * misbehave. The LNbits wallet is shared with other suites: no exact balance checks.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeInvoice, sha256, toHex } from '@farebox/core';
@@ -21,6 +22,15 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
     return undefined;
   } catch (e) {
     return (e as { code?: string }).code;
+  }
+}
+
+/** Polls `check` every 100 ms until it holds; fails after `ms`. */
+async function until(check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -119,6 +129,66 @@ describe('LNbits 1.6 on regtest', () => {
     expect(await code(payer.payInvoice(inv.paymentRequest))).toBe('LN_ALREADY_PAID');
   });
 
+  it('lookupPayment: a payment to alice reads succeeded with its preimage; unknown hashes and incoming invoices read failed', async () => {
+    const inv = await alice.addInvoice({ valueMsat: sats(20), memo: 'recover the preimage' });
+    const paid = await payer.payInvoice(inv.paymentRequest);
+    const looked = await payer.lookupPayment(inv.paymentHash);
+    expect(looked).toEqual({ state: 'succeeded', preimage: paid.preimage });
+    expect(hashOf(looked.preimage!)).toBe(inv.paymentHash);
+    // The wallet's invoice key reads it as well, and hashes are case-insensitive.
+    expect(await seller.lookupPayment(inv.paymentHash.toUpperCase())).toEqual(looked);
+
+    expect(await payer.lookupPayment('00'.repeat(32))).toEqual({ state: 'failed' });
+
+    // An invoice of this wallet that alice paid: LNbits has it as paid, with a preimage, but
+    // this wallet spent nothing for it.
+    const incoming = await payer.createInvoice({ amountMsat: sats(30), memo: 'incoming, not a payment' });
+    expect((await alice.payInvoice(incoming.paymentRequest)).status).toBe('SUCCEEDED');
+    expect((await payer.lookupInvoice(incoming.paymentHash)).state).toBe('settled');
+    expect(await payer.lookupPayment(incoming.paymentHash)).toEqual({ state: 'failed' });
+    const open = await payer.createInvoice({ amountMsat: sats(3) });
+    expect(await payer.lookupPayment(open.paymentHash)).toEqual({ state: 'failed' });
+
+    expect(await code(payer.lookupPayment('xyz'))).toBe('INVALID_ARGUMENT');
+    // LNbits answers a key of no wallet without `details`: that is refused, not read as failed.
+    const wrong = new LnbitsBackend({ url: lb.url, key: '0123456789abcdef0123456789abcdef' });
+    expect(await code(wrong.lookupPayment(inv.paymentHash))).toBe('LN_UNAUTHORIZED');
+  });
+
+  it('lookupPayment follows a payment in flight: pending while alice holds it, then succeeded or failed', {
+    timeout: 120_000,
+  }, async () => {
+    const kept = randomBytes(32).toString('hex');
+    const dropped = randomBytes(32).toString('hex');
+    try {
+      const hold = await alice.addHoldInvoice({ hash: hashOf(kept), valueMsat: sats(25), memo: 'held' });
+      const paying = payer.payInvoice(hold.paymentRequest, { timeoutMs: 60_000 });
+      paying.catch(() => undefined);
+      await until(async () => (await alice.lookupInvoice(hashOf(kept))).state === 'ACCEPTED');
+      // LNbits asks lnd first, which says nothing for 30 s about a payment in flight.
+      expect(await code(payer.lookupPayment(hashOf(kept), { timeoutMs: 1000 }))).toBe('LN_TIMEOUT');
+      expect(await payer.lookupPayment(hashOf(kept))).toEqual({ state: 'pending' });
+      await alice.settleInvoice(kept);
+      expect((await paying).preimage).toBe(kept);
+      expect(await payer.lookupPayment(hashOf(kept))).toEqual({ state: 'succeeded', preimage: kept });
+
+      const hold2 = await alice.addHoldInvoice({ hash: hashOf(dropped), valueMsat: sats(26) });
+      const paying2 = payer.payInvoice(hold2.paymentRequest, { timeoutMs: 60_000 });
+      paying2.catch(() => undefined);
+      await until(async () => (await alice.lookupInvoice(hashOf(dropped))).state === 'ACCEPTED');
+      // A lookup under way when the payment ends answers with the outcome.
+      const looking = payer.lookupPayment(hashOf(dropped));
+      await new Promise((r) => setTimeout(r, 500));
+      await alice.cancelInvoice(hashOf(dropped));
+      expect(await looking).toEqual({ state: 'failed' });
+      expect(await code(paying2)).toBe('LN_PAYMENT_FAILED');
+      expect(await payer.lookupPayment(hashOf(dropped))).toEqual({ state: 'failed' });
+    } finally {
+      // Never leave an HTLC locked in the shared channel when an assertion fails.
+      for (const p of [kept, dropped]) await alice.cancelInvoice(hashOf(p)).catch(() => undefined);
+    }
+  });
+
   it('refuses: the invoice key cannot pay, a wrong key, too little balance, an expired invoice', async () => {
     const inv = await alice.addInvoice({ valueMsat: sats(10), memo: 'not payable with the invoice key' });
     expect(await code(seller.payInvoice(inv.paymentRequest))).toBe('LN_UNAUTHORIZED');
@@ -199,6 +269,13 @@ describe('LNbits failure modes (local servers)', () => {
     expect(await code(at(notLnbits.url).getInfo())).toBe('LN_BAD_RESPONSE');
     expect(await code(at(hang.url).getBalance())).toBe('LN_TIMEOUT');
     expect(await code(at(hang.url).lookupInvoice('11'.repeat(32)))).toBe('LN_TIMEOUT');
+    expect(await code(at(hang.url).lookupPayment('11'.repeat(32)))).toBe('LN_TIMEOUT');
+    expect(await code(at(notLnbits.url).lookupPayment('11'.repeat(32)))).toBe('LN_BAD_RESPONSE');
+    const aborted = new AbortController();
+    setTimeout(() => aborted.abort(), 100);
+    expect(
+      await code(at(hang.url).lookupPayment('11'.repeat(32), { signal: aborted.signal, timeoutMs: 10_000 })),
+    ).toBe('LN_TIMEOUT');
   });
 
   it('bad configuration is LN_BAD_CONFIG, and no message carries the key', async () => {

@@ -139,6 +139,24 @@ describe.each(suites)('NWC with a $name', (s) => {
     expect(await code(nwc.payInvoice(inv.paymentRequest))).toBe('LN_ALREADY_PAID');
   });
 
+  it('lookupPayment (lookup_invoice by hash): succeeded with the preimage after paying; failed for unknown hashes and own invoices', async () => {
+    const inv = await lnbits.createInvoice({ amountMsat: sats(35), memo: `nwc lookupPayment (${s.expect})` });
+    const paid = await nwc.payInvoice(inv.paymentRequest);
+    const looked = await nwc.lookupPayment(inv.paymentHash);
+    expect(looked).toEqual({ state: 'succeeded', preimage: paid.preimage });
+    expect(hashOf(looked.preimage!)).toBe(inv.paymentHash);
+    const asked = w.requests.length;
+    expect(await nwc.lookupPayment(inv.paymentHash.toUpperCase())).toEqual(looked);
+    expect(w.requests.slice(asked).map((r) => r.method)).toEqual(['lookup_invoice']);
+    // The same transaction is an outgoing payment, not an invoice of the wallet.
+    expect(await code(nwc.lookupInvoice(inv.paymentHash))).toBe('LN_NOT_FOUND');
+
+    expect(await nwc.lookupPayment(toHex(sha256(randomBytes(32))))).toEqual({ state: 'failed' });
+    const own = await nwc.createInvoice({ amountMsat: sats(2), memo: 'incoming' });
+    expect(await nwc.lookupPayment(own.paymentHash)).toEqual({ state: 'failed' });
+    expect(await code(nwc.lookupPayment('xyz'))).toBe('INVALID_ARGUMENT');
+  });
+
   it('make_invoice, lookup_invoice, and the payment_received notification when LNbits pays', async () => {
     const inv = await nwc.createInvoice({ amountMsat: sats(25), memo: 'nwc invoice', expirySeconds: 900 });
     const decoded = decodeInvoice(inv.paymentRequest);
@@ -211,6 +229,45 @@ describe.each(suites)('NWC with a $name', (s) => {
   });
 });
 
+describe('NWC lookupPayment of a payment in flight (hold invoices on bob)', () => {
+  it('pending while bob holds the HTLC, then succeeded once settled, failed once canceled', async () => {
+    const bob = lndOf(env, 'bob');
+    const w = await wallet();
+    const nwc = client(w.uri());
+    const kept = randomBytes(32).toString('hex');
+    const dropped = randomBytes(32).toString('hex');
+    const accepted = async (hash: string) => {
+      for (let i = 0; i < 300; i++) {
+        if ((await bob.lookupInvoice(hash)).state === 'ACCEPTED') return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('the hold invoice was never accepted');
+    };
+    try {
+      const hold = await bob.addHoldInvoice({ hash: hashOf(kept), valueMsat: sats(45), memo: 'held' });
+      const paying = nwc.payInvoice(hold.paymentRequest);
+      paying.catch(() => undefined);
+      await accepted(hashOf(kept));
+      expect(await nwc.lookupPayment(hashOf(kept))).toEqual({ state: 'pending' });
+      await bob.settleInvoice(kept);
+      expect((await paying).preimage).toBe(kept);
+      expect(await nwc.lookupPayment(hashOf(kept))).toEqual({ state: 'succeeded', preimage: kept });
+
+      const hold2 = await bob.addHoldInvoice({ hash: hashOf(dropped), valueMsat: sats(46) });
+      const paying2 = nwc.payInvoice(hold2.paymentRequest);
+      paying2.catch(() => undefined);
+      await accepted(hashOf(dropped));
+      expect(await nwc.lookupPayment(hashOf(dropped))).toEqual({ state: 'pending' });
+      await bob.cancelInvoice(hashOf(dropped));
+      expect(await code(paying2)).toBe('LN_PAYMENT_FAILED');
+      expect(await nwc.lookupPayment(hashOf(dropped))).toEqual({ state: 'failed' });
+    } finally {
+      // Never leave an HTLC locked in the shared channel when an assertion fails.
+      for (const p of [kept, dropped]) await bob.cancelInvoice(hashOf(p)).catch(() => undefined);
+    }
+  });
+});
+
 describe('NWC capabilities and error codes', () => {
   it('a wallet without hold invoices or get_balance: LN_UNSUPPORTED', async () => {
     const w = await wallet({
@@ -254,6 +311,8 @@ describe('NWC capabilities and error codes', () => {
     expect(await code(nwc.getBalance())).toBe('LN_UNREACHABLE');
     expect(await code(nwc.getInfo())).toBe('LN_UNAUTHORIZED');
     expect(await code(nwc.lookupInvoice('22'.repeat(32)))).toBe('LN_BAD_RESPONSE');
+    // A wallet that cannot answer is an error, never a payment that failed.
+    expect(await code(nwc.lookupPayment('22'.repeat(32)))).toBe('LN_BAD_RESPONSE');
     expect(await code(nwc.createInvoice({ amountMsat: sats(1) }))).toBe('LN_INSUFFICIENT_BALANCE');
     const inv = await lnbits.createInvoice({ amountMsat: sats(1) });
     expect(await code(nwc.payInvoice(inv.paymentRequest))).toBe('LN_NO_ROUTE');
@@ -270,6 +329,12 @@ describe('NWC transport failures', () => {
     const hexSecret = Buffer.from(secret).toString('hex');
     expect(`${e.message} ${JSON.stringify(e)} ${JSON.stringify(e.data)}`).not.toContain(hexSecret);
     expect(await code(nwc.waitForInvoice('33'.repeat(32), { timeoutMs: 1000 }))).toBe('LN_TIMEOUT');
+    expect(await code(nwc.lookupPayment('33'.repeat(32), { timeoutMs: 1000 }))).toBe('LN_TIMEOUT');
+    const aborted = new AbortController();
+    setTimeout(() => aborted.abort(), 200);
+    expect(
+      await code(nwc.lookupPayment('33'.repeat(32), { signal: aborted.signal, timeoutMs: 20_000 })),
+    ).toBe('LN_TIMEOUT');
   });
 
   it('a relay that is down is LN_UNREACHABLE', async () => {

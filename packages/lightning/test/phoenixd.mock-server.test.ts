@@ -165,6 +165,88 @@ describe('Phoenixd (local server reproducing its documented API)', () => {
     expect(mock.requests.length).toBe(before);
   });
 
+  it('lookupPayment reads GET /payments/outgoingbyhash/{paymentHash}: succeeded with the preimage, pending, failed, unknown', async () => {
+    const remote = mock.remoteInvoice({ amountMsat: 30_000n, feeSat: 2 });
+    const paid = await phoenix.payInvoice(remote.invoice);
+    expect(await phoenix.lookupPayment(remote.paymentHash)).toEqual({
+      state: 'succeeded',
+      preimage: paid.preimage,
+    });
+    const req = mock.requests.at(-1)!;
+    expect(req.method).toBe('GET');
+    expect(req.path).toBe(`/payments/outgoingbyhash/${remote.paymentHash}`);
+    expect(req.headers.authorization).toBe(basic(PASSWORD));
+
+    // The client gave up (crashed) while the HTLC was held: pending until the payee settles.
+    const held = mock.remoteInvoice({ amountMsat: 5_000n, holds: true });
+    expect((await failure(phoenix.payInvoice(held.invoice, { timeoutMs: 200 }))).code).toBe('LN_TIMEOUT');
+    expect(await phoenix.lookupPayment(held.paymentHash)).toEqual({ state: 'pending' });
+    mock.settlePayment(held.paymentHash);
+    expect(await phoenix.lookupPayment(held.paymentHash.toUpperCase())).toEqual({
+      state: 'succeeded',
+      preimage: held.preimage,
+    });
+
+    // The payee fails the HTLC: failed; a later attempt that succeeds wins over it.
+    const dropped = mock.remoteInvoice({ amountMsat: 5_000n, holds: true });
+    const paying = phoenix.payInvoice(dropped.invoice);
+    await mock.inFlight(dropped.paymentHash);
+    expect(await phoenix.lookupPayment(dropped.paymentHash)).toEqual({ state: 'pending' });
+    mock.failPayment(dropped.paymentHash);
+    expect((await failure(paying)).code).toBe('LN_PAYMENT_FAILED');
+    expect(await phoenix.lookupPayment(dropped.paymentHash)).toEqual({ state: 'failed' });
+    const again = phoenix.payInvoice(dropped.invoice);
+    await mock.inFlight(dropped.paymentHash);
+    mock.settlePayment(dropped.paymentHash);
+    expect((await again).preimage).toBe(dropped.preimage);
+    expect(await phoenix.lookupPayment(dropped.paymentHash)).toEqual({
+      state: 'succeeded',
+      preimage: dropped.preimage,
+    });
+
+    // Stored failures (no route) are failed; hashes never paid, and own invoices, too.
+    const unroutable = mock.remoteInvoice({ amountMsat: 1_000n, reachable: false });
+    await failure(phoenix.payInvoice(unroutable.invoice));
+    expect(await phoenix.lookupPayment(unroutable.paymentHash)).toEqual({ state: 'failed' });
+    expect(await phoenix.lookupPayment('cd'.repeat(32))).toEqual({ state: 'failed' });
+    const inv = await phoenix.createInvoice({ amountMsat: sats(2) });
+    mock.markPaid(inv.paymentHash);
+    expect(await phoenix.lookupPayment(inv.paymentHash)).toEqual({ state: 'failed' });
+  });
+
+  it('lookupPayment: the limited password may look up; a phoenixd without the route is LN_UNSUPPORTED, never failed', async () => {
+    const limited = new Phoenixd({ url: mock.url, password: LIMITED });
+    const remote = mock.remoteInvoice({ amountMsat: 1_000n });
+    const paid = await phoenix.payInvoice(remote.invoice);
+    expect(await limited.lookupPayment(remote.paymentHash)).toEqual({
+      state: 'succeeded',
+      preimage: paid.preimage,
+    });
+
+    mock.hasOutgoingByHash = false;
+    const old = await failure(phoenix.lookupPayment(remote.paymentHash));
+    expect(old.code).toBe('LN_UNSUPPORTED');
+    expect(old.data.detail).toBe('Unknown endpoint (check api doc)');
+    mock.hasOutgoingByHash = true;
+
+    const before = mock.requests.length;
+    expect((await failure(phoenix.lookupPayment('nothex'))).code).toBe('INVALID_ARGUMENT');
+    expect(mock.requests.length).toBe(before);
+    const wrong = 'not-the-password-0123456789';
+    const e = await failure(new Phoenixd({ url: mock.url, password: wrong }).lookupPayment('cd'.repeat(32)));
+    expect(e.code).toBe('LN_UNAUTHORIZED');
+    expectNoSecret(e, wrong);
+    mock.failure = 'hang';
+    expect((await failure(phoenix.lookupPayment('cd'.repeat(32), { timeoutMs: 150 }))).code).toBe(
+      'LN_TIMEOUT',
+    );
+    const aborted = new AbortController();
+    setTimeout(() => aborted.abort(), 100);
+    expect((await failure(phoenix.lookupPayment('cd'.repeat(32), { signal: aborted.signal }))).code).toBe(
+      'LN_TIMEOUT',
+    );
+  });
+
   it('reads node info (/getinfo) and balance (/getbalance)', async () => {
     expect(await phoenix.getInfo()).toEqual({
       backend: 'phoenixd',

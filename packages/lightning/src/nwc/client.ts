@@ -11,6 +11,8 @@
  * - `waitForInvoice` listens for `payment_received` / `hold_invoice_accepted` notifications
  *   (kind 23197 with NIP-44, 23196 with NIP-04) and polls `lookup_invoice` beside them.
  * - Hold invoices need the wallet's `make_hold_invoice` & co. (per `get_info`), else LN_UNSUPPORTED.
+ * - `lookupPayment` reads an outgoing payment with `lookup_invoice` by `payment_hash` (NIP-47
+ *   returns transactions of either `type`).
  * - NIP-47 has no fee limit: `maxFeeMsat` is the wallet's business (its budget settings).
  * - Several `relay=` parameters: the first one that answers is used.
  * - NIP-42 relay authentication is not supported.
@@ -70,7 +72,10 @@ function msatParam(v: unknown, name: string): number {
   return Number(v);
 }
 
-const { bad } = answerChecks(BACKEND);
+const { bad, matchingPreimage } = answerChecks(BACKEND);
+
+/** What {@link NwcBackend.lookupPayment} resolves to. */
+type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
 
 const NETWORKS: Record<string, Network> = {
   mainnet: 'mainnet',
@@ -343,6 +348,55 @@ export class NwcBackend implements InvoiceIssuer, HoldInvoiceIssuer, Payer {
     const feeMsat =
       typeof fees === 'number' && Number.isFinite(fees) && fees >= 0 ? BigInt(Math.trunc(fees)) : 0n;
     return { preimage: pre.toLowerCase(), paymentHash: inv.paymentHash, amountMsat, feeMsat };
+  }
+
+  /**
+   * Where this wallet's payment of `paymentHash` stands, so a client that crashed while paying
+   * can recover the preimage instead of paying twice: NIP-47 `lookup_invoice` with
+   * `payment_hash`, which answers the wallet's transaction of that hash.
+   *
+   * - An `outgoing` transaction: `succeeded` once settled (`state` `settled`, a `settled_at`
+   *   or a preimage; the preimage, when given, must hash to the payment hash), `failed` for
+   *   `state` `failed`, otherwise `pending`.
+   * - `failed` when nothing of this wallet was spent for the hash: the wallet answers
+   *   NOT_FOUND, or knows the hash only as an `incoming` invoice of its own.
+   *
+   * A wallet whose `lookup_invoice` finds only invoices answers NOT_FOUND for its payments
+   * too; paying again is then refused by most wallets as already paid.
+   */
+  async lookupPayment(paymentHash: string, opts?: CallOptions): Promise<PaymentLookup> {
+    const hash = checkHash(paymentHash, 'paymentHash');
+    let tx: Nip47Transaction;
+    try {
+      tx = (await this.#request(
+        'lookup_invoice',
+        { payment_hash: hash },
+        opts,
+      )) as unknown as Nip47Transaction;
+    } catch (e) {
+      if ((e as FareboxError).code === ErrorCodes.LN_NOT_FOUND) return { state: 'failed' };
+      throw e;
+    }
+    if (typeof tx.payment_hash !== 'string' || tx.payment_hash.toLowerCase() !== hash) {
+      throw bad('lookup_invoice: the answer is for another payment hash');
+    }
+    if (tx.type === 'incoming') return { state: 'failed' };
+    const pre = typeof tx.preimage === 'string' && tx.preimage !== '' ? tx.preimage : undefined;
+    // A preimage of the hash is the proof of payment, whatever else the answer says.
+    const proves = pre !== undefined && isHex(pre, 32) && toHex(sha256(fromHex(pre))) === hash;
+    const settled =
+      proves ||
+      tx.state === 'settled' ||
+      (tx.state === undefined && typeof tx.settled_at === 'number' && tx.settled_at > 0);
+    if (settled) {
+      if (pre === undefined) return { state: 'succeeded' };
+      return {
+        state: 'succeeded',
+        preimage: matchingPreimage(pre, { field: 'preimage', paymentHash: hash }),
+      };
+    }
+    if (tx.state === 'failed') return { state: 'failed' };
+    return { state: 'pending' };
   }
 
   async createHoldInvoice(

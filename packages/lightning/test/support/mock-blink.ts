@@ -9,7 +9,17 @@
  *   exactly the selected fields;
  * - resolvers: `core/api/src/graphql/public/root/{mutation/ln-invoice-create.ts,
  *   mutation/ln-invoice-payment-send.ts, query/ln-invoice-payment-status-by-hash.ts}`
- *   (payload `errors: [{message, code}]`, `status` FAILURE on error, ALREADY_PAID);
+ *   (payload `errors: [{message, code}]`, `status` FAILURE on error, ALREADY_PAID), and the
+ *   field arguments of `Account.walletById(walletId: WalletId!)` (`public/types/object/
+ *   consumer-account.ts`: a wallet not of the account → UNEXPECTED_CLIENT_ERROR "... (code:
+ *   CouldNotFindWalletFromIdError)", bubbling up to `me: null`) and
+ *   `Wallet.transactionsByPaymentHash(paymentHash: PaymentHash!)` (`shared/types/object/
+ *   btc-wallet.ts`: the wallet's ledger entries of the hash, `[]` for none; a bad hash →
+ *   INVALID_INPUT "Invalid value for PaymentHash");
+ * - ledger (`domain/wallets/tx-history.ts`): a payment is a SEND transaction, PENDING while
+ *   in flight (a destination made with `holds: true`; `lnInvoicePaymentSend` then answers
+ *   PENDING), SUCCESS with `SettlementViaLn.preImage`, or FAILURE together with a RECEIVE
+ *   reimbursement of the same hash; a paid invoice of the wallet is a RECEIVE SUCCESS;
  * - errors: `core/api/src/graphql/{error.ts,error-map.ts}`: INSUFFICIENT_BALANCE ("Payment
  *   amount 'N' sats exceeds balance 'M'", `domain/payments/payment-flow.ts`),
  *   ROUTE_FINDING_ERROR ("Unable to find a route for payment."), LIGHTNING_PAYMENT_ERROR
@@ -120,6 +130,7 @@ const TYPES: Record<string, Record<string, string>> = {
     displayCurrency: 'DisplayCurrency',
     id: 'ID',
     level: 'AccountLevel',
+    walletById: 'Wallet',
     wallets: 'Wallet',
   },
   Wallet: {
@@ -127,8 +138,14 @@ const TYPES: Record<string, Record<string, string>> = {
     balance: 'SignedAmount',
     id: 'ID',
     pendingIncomingBalance: 'SignedAmount',
+    transactionsByPaymentHash: 'Transaction',
     walletCurrency: 'WalletCurrency',
   },
+};
+/** Arguments of non-root fields (`Type.field` → argument → type), from the schema. */
+const FIELD_ARGS: Record<string, Record<string, string>> = {
+  'Account.walletById': { walletId: 'WalletId!' },
+  'Wallet.transactionsByPaymentHash': { paymentHash: 'PaymentHash!' },
 };
 /** Unions and interfaces, with their members. */
 const ABSTRACT: Record<string, string[]> = {
@@ -233,14 +250,56 @@ function parseOperation(q: string) {
   return { kind, vars, sel };
 }
 
+/** A field's arguments (`name : $var` or `name : "literal"`), by name. */
+function parseArgs(args: string): Record<string, { variable?: string; literal?: string }> {
+  const out: Record<string, { variable?: string; literal?: string }> = {};
+  for (const m of args.matchAll(/([A-Za-z_]\w*)\s*:\s*(?:\$([A-Za-z_]\w*)|"([^"]*)")/g)) {
+    const name = m[1] ?? '';
+    out[name] = m[2] !== undefined ? { variable: m[2] } : { literal: m[3] ?? '' };
+  }
+  return out;
+}
+
+/** Checks the arguments of a non-root field against {@link FIELD_ARGS} and the operation's variables. */
+function validateArgs(type: string, f: { name: string; args: string }, vars: Record<string, string>): void {
+  const spec = FIELD_ARGS[`${type}.${f.name}`];
+  const given = parseArgs(f.args);
+  if (!spec) {
+    const first = Object.keys(given)[0];
+    if (first !== undefined)
+      throw new GraphQLInvalid(`Unknown argument "${first}" on field "${type}.${f.name}".`);
+    return;
+  }
+  for (const [name, arg] of Object.entries(given)) {
+    const expected = spec[name];
+    if (!expected) throw new GraphQLInvalid(`Unknown argument "${name}" on field "${type}.${f.name}".`);
+    if (arg.variable !== undefined) {
+      const declared = vars[arg.variable];
+      if (!declared) throw new GraphQLInvalid(`Variable "$${arg.variable}" is not defined.`);
+      if (declared !== expected)
+        throw new GraphQLInvalid(
+          `Variable "$${arg.variable}" of type "${declared}" used in position expecting type "${expected}".`,
+        );
+    }
+  }
+  for (const [name, argType] of Object.entries(spec)) {
+    if (argType.endsWith('!') && !given[name])
+      throw new GraphQLInvalid(
+        `Field "${f.name}" argument "${name}" of type "${argType}" is required, but it was not provided.`,
+      );
+  }
+}
+
 /** Checks a selection against the schema types above (GraphQL validation rules). */
-function validate(type: string, sel: Selection): void {
+function validate(type: string, sel: Selection, vars: Record<string, string> = {}): void {
   for (const f of sel.fields) {
     if (f.name === '__typename') continue;
     const fields = TYPES[type];
     const fieldType = fields?.[f.name];
     if (!fieldType || UNIONS.has(type))
       throw new GraphQLInvalid(`Cannot query field "${f.name}" on type "${type}".`);
+    // Root fields take `input`, checked against ROOTS by the handler.
+    if (type !== 'Query' && type !== 'Mutation') validateArgs(type, f, vars);
     const composite = TYPES[fieldType] !== undefined;
     if (composite && !f.sel)
       throw new GraphQLInvalid(
@@ -250,7 +309,7 @@ function validate(type: string, sel: Selection): void {
       throw new GraphQLInvalid(
         `Field "${f.name}" must not have a selection since type "${fieldType}" has no subfields.`,
       );
-    if (f.sel) validate(fieldType, f.sel);
+    if (f.sel) validate(fieldType, f.sel, vars);
   }
   for (const frag of sel.inline) {
     if (!(ABSTRACT[type] ?? [type]).includes(frag.type)) {
@@ -258,18 +317,54 @@ function validate(type: string, sel: Selection): void {
         `Fragment cannot be spread here as objects of type "${type}" can never be of type "${frag.type}".`,
       );
     }
-    validate(frag.type, frag.sel);
+    validate(frag.type, frag.sel, vars);
   }
 }
 
-/** Keeps exactly the selected fields of a resolved value (objects carry `__typename`). */
-function project(value: unknown, sel: Selection): unknown {
-  if (Array.isArray(value)) return value.map((v) => project(v, sel));
+/** A resolver's error below the root field: the root field becomes null (NonNull up to it). */
+class NestedFieldError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly path: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** A field resolved from its arguments (values of the operation's variables). */
+type FieldResolver = (args: Record<string, unknown>) => unknown;
+
+/**
+ * Keeps exactly the selected fields of a resolved value (objects carry `__typename`); a field
+ * whose value is a function is resolved with its arguments.
+ */
+function project(
+  value: unknown,
+  sel: Selection,
+  variables: Record<string, unknown> = {},
+  path: string[] = [],
+): unknown {
+  if (Array.isArray(value)) return value.map((v) => project(v, sel, variables, path));
   if (value === null || typeof value !== 'object') return value ?? null;
   const obj = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   const take = (s: Selection) => {
-    for (const f of s.fields) out[f.name] = f.sel ? project(obj[f.name], f.sel) : (obj[f.name] ?? null);
+    for (const f of s.fields) {
+      let v = obj[f.name];
+      if (typeof v === 'function') {
+        const args: Record<string, unknown> = {};
+        for (const [name, a] of Object.entries(parseArgs(f.args)))
+          args[name] = a.variable !== undefined ? variables[a.variable] : a.literal;
+        try {
+          v = (v as FieldResolver)(args);
+        } catch (e) {
+          if (e instanceof NestedFieldError) throw new NestedFieldError(e.message, e.code, [...path, f.name]);
+          throw e;
+        }
+      }
+      out[f.name] = f.sel ? project(v, f.sel, variables, [...path, f.name]) : (v ?? null);
+    }
   };
   take(sel);
   for (const frag of sel.inline) if (frag.type === obj.__typename) take(frag.sel);
@@ -301,8 +396,12 @@ export class MockBlink extends MockBackend {
   };
   readonly #keys: Record<string, Scope[]>;
   readonly #invoices = new Map<string, Inv>();
-  readonly #network = new Map<string, { preimage: string; feeSat: number }>();
+  readonly #network = new Map<string, { preimage: string; feeSat: number; holds: boolean }>();
   readonly #sent = new Map<string, Record<string, unknown>>();
+  /** The BTC wallet's ledger transactions, by payment hash (transactionsByPaymentHash). */
+  readonly #ledger = new Map<string, Record<string, unknown>[]>();
+  /** Payments in flight: payment hash → how they end. */
+  readonly #held = new Map<string, { settle(): void; fail(): void }>();
 
   private constructor(keys: Record<string, Scope[]>) {
     super();
@@ -326,17 +425,64 @@ export class MockBlink extends MockBackend {
   }
 
   markPaid(paymentHash: string): void {
-    this.#inv(paymentHash).paid = true;
+    const inv = this.#inv(paymentHash);
+    inv.paid = true;
+    this.#record(paymentHash, {
+      __typename: 'Transaction',
+      id: randomUUID(),
+      createdAt: Math.floor(Date.now() / 1000),
+      direction: 'RECEIVE',
+      status: 'SUCCESS',
+      settlementAmount: inv.satoshis,
+      settlementFee: 0,
+      settlementCurrency: 'BTC',
+      settlementVia: { __typename: 'SettlementViaLn', preImage: inv.preimage, paymentSecret: null },
+    });
+  }
+
+  /** The destination of a payment in flight releases the preimage: the SEND transaction succeeds. */
+  settlePayment(paymentHash: string): void {
+    const h = this.#held.get(paymentHash);
+    if (!h) throw new Error(`mock-blink: no payment in flight for ${paymentHash}`);
+    h.settle();
+  }
+
+  /** The destination of a payment in flight fails it: FAILURE, and the amount is reimbursed. */
+  failPayment(paymentHash: string): void {
+    const h = this.#held.get(paymentHash);
+    if (!h) throw new Error(`mock-blink: no payment in flight for ${paymentHash}`);
+    h.fail();
+  }
+
+  #record(paymentHash: string, tx: Record<string, unknown>): void {
+    const list = this.#ledger.get(paymentHash) ?? [];
+    list.push(tx);
+    this.#ledger.set(paymentHash, list);
+  }
+
+  /** `Wallet.transactionsByPaymentHash`: the wallet's entries, newest first. */
+  #transactionsOf(walletId: string): FieldResolver {
+    return (args) => {
+      const hash = args.paymentHash;
+      if (typeof hash !== 'string' || !isHex(hash, 32))
+        throw new NestedFieldError(
+          typeof hash === 'string' ? 'Invalid value for PaymentHash' : 'Invalid type for PaymentHash',
+          'INVALID_INPUT',
+        );
+      if (walletId !== this.btcWalletId) return [];
+      return [...(this.#ledger.get(hash) ?? [])].reverse();
+    };
   }
 
   expire(paymentHash: string): void {
     this.#inv(paymentHash).expired = true;
   }
 
-  /** An invoice of another node, routable for `feeSat` when `reachable`. */
-  remoteInvoice(o: RemoteInvoiceOptions & { feeSat?: number }) {
+  /** An invoice of another node, routable for `feeSat` when `reachable`; `holds` keeps payments in flight. */
+  remoteInvoice(o: RemoteInvoiceOptions & { feeSat?: number; holds?: boolean }) {
     const { invoice: paymentRequest, paymentHash, preimage } = otherNodeInvoice(o);
-    if (o.reachable ?? true) this.#network.set(paymentHash, { preimage, feeSat: o.feeSat ?? 0 });
+    if (o.reachable ?? true)
+      this.#network.set(paymentHash, { preimage, feeSat: o.feeSat ?? 0, holds: o.holds ?? false });
     return { paymentRequest, paymentHash, preimage };
   }
 
@@ -374,7 +520,7 @@ export class MockBlink extends MockBackend {
       };
       const op = parseOperation(query);
       const type = op.kind === 'mutation' ? 'Mutation' : 'Query';
-      validate(type, op.sel);
+      validate(type, op.sel, op.vars);
       const field = op.sel.fields[0];
       if (!field || op.sel.fields.length !== 1)
         throw new GraphQLInvalid('this mock answers one root field per operation');
@@ -412,7 +558,20 @@ export class MockBlink extends MockBackend {
         };
         return send(200, { errors: [error], data: null });
       }
-      return send(200, { data: { [field.name]: field.sel ? project(value, field.sel) : value } });
+      let data: unknown;
+      try {
+        data = field.sel ? project(value, field.sel, variables ?? {}, [field.name]) : value;
+      } catch (e) {
+        if (!(e instanceof NestedFieldError)) throw e;
+        const error = {
+          message: e.message,
+          locations: [{ line: 2, column: 3 }],
+          path: e.path,
+          extensions: { code: e.code },
+        };
+        return send(200, { errors: [error], data: { [field.name]: null } });
+      }
+      return send(200, { data: { [field.name]: data } });
     } catch (e) {
       if (e instanceof GraphQLInvalid)
         return send(400, { errors: [{ message: e.message, extensions: { code: e.code } }] });
@@ -430,7 +589,37 @@ export class MockBlink extends MockBackend {
           lightningAddressDomain: 'blink.sv',
           lightningAddressDomainAliases: [],
         };
-      case 'me':
+      case 'me': {
+        const wallets = [
+          {
+            __typename: 'UsdWallet',
+            id: this.usdWalletId,
+            walletCurrency: 'USD',
+            balance: 1234,
+            accountId: this.accountId,
+            pendingIncomingBalance: 0,
+            transactionsByPaymentHash: this.#transactionsOf(this.usdWalletId),
+          },
+          {
+            __typename: 'BTCWallet',
+            id: this.btcWalletId,
+            walletCurrency: 'BTC',
+            balance: this.balanceSat,
+            accountId: this.accountId,
+            pendingIncomingBalance: 0,
+            transactionsByPaymentHash: this.#transactionsOf(this.btcWalletId),
+          },
+        ];
+        const walletById: FieldResolver = (args) => {
+          const w = wallets.find((x) => x.id === args.walletId);
+          if (!w) {
+            throw new NestedFieldError(
+              'Unexpected error occurred, please try again or contact support if it persists (code: CouldNotFindWalletFromIdError)',
+              'UNEXPECTED_CLIENT_ERROR',
+            );
+          }
+          return w;
+        };
         return {
           __typename: 'User',
           id: randomUUID(),
@@ -438,26 +627,11 @@ export class MockBlink extends MockBackend {
             __typename: 'ConsumerAccount',
             id: this.accountId,
             defaultWalletId: this.btcWalletId,
-            wallets: [
-              {
-                __typename: 'UsdWallet',
-                id: this.usdWalletId,
-                walletCurrency: 'USD',
-                balance: 1234,
-                accountId: this.accountId,
-                pendingIncomingBalance: 0,
-              },
-              {
-                __typename: 'BTCWallet',
-                id: this.btcWalletId,
-                walletCurrency: 'BTC',
-                balance: this.balanceSat,
-                accountId: this.accountId,
-                pendingIncomingBalance: 0,
-              },
-            ],
+            wallets,
+            walletById,
           },
         };
+      }
       case 'lnInvoiceCreate':
       case 'lnInvoiceCreateOnBehalfOfRecipient':
         return this.#create(input, field === 'lnInvoiceCreate' ? input.walletId : input.recipientWalletId);
@@ -584,19 +758,58 @@ export class MockBlink extends MockBackend {
         code: 'LIGHTNING_PAYMENT_ERROR',
       });
     }
+    if (this.#held.has(inv.paymentHash)) {
+      return failed({
+        message:
+          'Unexpected error occurred, please try again or contact support if it persists (code: LnPaymentPendingError)',
+        code: 'UNEXPECTED_CLIENT_ERROR',
+      });
+    }
     this.balanceSat -= amount + fee;
-    const transaction = {
+    const transaction: Record<string, unknown> = {
       __typename: 'Transaction',
       id: randomUUID(),
       createdAt: Math.floor(Date.now() / 1000),
       direction: 'SEND',
-      status: 'SUCCESS',
+      status: 'PENDING',
       settlementAmount: -(amount + fee),
       settlementFee: fee,
       settlementCurrency: 'BTC',
-      settlementVia: { __typename: 'SettlementViaLn', preImage: dest.preimage, paymentSecret: null },
+      settlementVia: { __typename: 'SettlementViaLn', preImage: null, paymentSecret: null },
     };
-    this.#sent.set(inv.paymentHash, transaction);
+    this.#record(inv.paymentHash, transaction);
+    const settle = () => {
+      transaction.status = 'SUCCESS';
+      transaction.settlementVia = {
+        __typename: 'SettlementViaLn',
+        preImage: dest.preimage,
+        paymentSecret: null,
+      };
+      this.#sent.set(inv.paymentHash, transaction);
+    };
+    if (dest.holds) {
+      this.#held.set(inv.paymentHash, {
+        settle: () => {
+          this.#held.delete(inv.paymentHash);
+          settle();
+        },
+        fail: () => {
+          this.#held.delete(inv.paymentHash);
+          transaction.status = 'FAILURE';
+          this.balanceSat += amount + fee;
+          this.#record(inv.paymentHash, {
+            ...transaction,
+            id: randomUUID(),
+            direction: 'RECEIVE',
+            status: 'FAILURE',
+            settlementAmount: amount + fee,
+            settlementFee: 0,
+          });
+        },
+      });
+      return { __typename: 'PaymentSendPayload', status: 'PENDING', errors: [], transaction };
+    }
+    settle();
     return { __typename: 'PaymentSendPayload', status: 'SUCCESS', errors: [], transaction };
   }
 }

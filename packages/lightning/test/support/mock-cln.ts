@@ -10,24 +10,44 @@
  * - checkrune errors: `lightningd/runes.c` (`Not authorized: Not derived from master`; a
  *   malformed rune fails `param_rune`, whose message echoes the rune only on nodes run with
  *   `--developer`, `common/json_command.c`);
- * - params and results: `doc/schemas/{invoice,listinvoices,waitinvoice,xpay,pay,getinfo,listfunds}.json`
- *   (unknown or missing params fail like `common/json_param.c`);
+ * - params and results: `doc/schemas/{invoice,listinvoices,waitinvoice,xpay,pay,listpays,getinfo,
+ *   listfunds}.json` (unknown or missing params fail like `common/json_param.c`); `listpays`
+ *   lists one entry per payment attempt, in creation order, with the fields its schema allows
+ *   for the entry's `status` (`preimage` and `completed_at` only once `complete`);
  * - payment errors: `plugins/xpay/xpay.c` (207 "Invoice expired N seconds ago", 219 "Already
- *   paid this invoice successfully") and askrene's `explain_failure.c` (215 when the source's
+ *   paid this invoice successfully", 203 "Destination said it doesn't know invoice: …" when
+ *   the payee fails the HTLC) and askrene's `explain_failure.c` (215 when the source's
  *   capacity is short, 205 otherwise); codes from `common/jsonrpc_errors.h`;
+ * - payments in flight: a destination made with `holds: true` keeps the HTLC (and the
+ *   `xpay`/`pay` call) pending until the test calls `settlePayment` or `failPayment`;
  * - `waitinvoice`: `lightningd/invoice.c` (903 "invoice expired during wait" with the invoice
  *   as `data`, -1 "Label not found").
  *
  * Invoices are real BOLT11 strings signed with a random node key.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeInvoice, encodeInvoice, randomBytes, sha256, toHex, utf8 } from '@farebox/core';
+import { decodeInvoice, encodeInvoice, isHex, randomBytes, sha256, toHex, utf8 } from '@farebox/core';
 import {
   MockBackend,
   otherNodeInvoice,
   type RecordedRequest,
   type RemoteInvoiceOptions,
 } from './mock-common.js';
+
+/** One payment attempt, as `listpays` reports it. */
+interface Pay {
+  createdIndex: number;
+  updatedIndex?: number;
+  paymentHash: string;
+  bolt11: string;
+  destination: string;
+  status: 'pending' | 'complete' | 'failed';
+  createdAt: number;
+  completedAt?: number;
+  preimage?: string;
+  amountMsat: bigint;
+  amountSentMsat: bigint;
+}
 
 interface Inv {
   label: string;
@@ -98,6 +118,7 @@ const PARAMS: Record<string, { allowed: string[]; required: string[] }> = {
     ],
     required: ['bolt11'],
   },
+  listpays: { allowed: ['bolt11', 'payment_hash', 'status', 'index', 'start', 'limit'], required: [] },
   getinfo: { allowed: [], required: [] },
   listfunds: { allowed: ['spent'], required: [] },
 };
@@ -130,12 +151,18 @@ export class MockCln extends MockBackend {
   readonly #developer: boolean;
   readonly #invoices = new Map<string, Inv>();
   readonly #waiters = new Map<string, Set<() => void>>();
-  /** Destinations "on the network" this node can route to: payment hash → preimage and fee. */
-  readonly #network = new Map<string, { preimage: string; feeMsat: bigint }>();
+  /** Destinations "on the network" this node can route to: payment hash → preimage, fee, whether they hold HTLCs. */
+  readonly #network = new Map<string, { preimage: string; feeMsat: bigint; holds: boolean }>();
   /** Payment hashes this node paid. */
   readonly #paid = new Set<string>();
+  /** Payment attempts, in creation order (listpays). */
+  readonly #pays: Pay[] = [];
+  /** Attempts held by their destination: payment hash → how the held call ends. */
+  readonly #held = new Map<string, { settle(): void; fail(): void }>();
   #created = 0;
   #payIndex = 0;
+  #payCreated = 0;
+  #payUpdated = 0;
 
   private constructor(opts: { rune: string; developer?: boolean; spendableMsat?: bigint }) {
     super();
@@ -171,10 +198,31 @@ export class MockCln extends MockBackend {
    * An invoice of another node. `reachable` ones are routable from this node for `feeMsat`;
    * `timestamp` in the past makes an expired one.
    */
-  remoteInvoice(o: RemoteInvoiceOptions & { feeMsat?: bigint }) {
+  remoteInvoice(o: RemoteInvoiceOptions & { feeMsat?: bigint; holds?: boolean }) {
     const { invoice: bolt11, paymentHash, preimage } = otherNodeInvoice(o);
-    if (o.reachable ?? true) this.#network.set(paymentHash, { preimage, feeMsat: o.feeMsat ?? 0n });
+    if (o.reachable ?? true)
+      this.#network.set(paymentHash, { preimage, feeMsat: o.feeMsat ?? 0n, holds: o.holds ?? false });
     return { bolt11, paymentHash, preimage };
+  }
+
+  /** The destination of a held payment releases the preimage: the attempt completes. */
+  settlePayment(paymentHash: string): void {
+    const h = this.#held.get(paymentHash);
+    if (!h) throw new Error(`mock-cln: no payment in flight for ${paymentHash}`);
+    h.settle();
+  }
+
+  /** The destination of a held payment fails the HTLC: the attempt fails, the funds come back. */
+  failPayment(paymentHash: string): void {
+    const h = this.#held.get(paymentHash);
+    if (!h) throw new Error(`mock-cln: no payment in flight for ${paymentHash}`);
+    h.fail();
+  }
+
+  /** Resolves once an attempt to pay `paymentHash` is in flight. */
+  async inFlight(paymentHash: string): Promise<void> {
+    for (let i = 0; i < 500 && !this.#held.has(paymentHash); i++) await new Promise((r) => setTimeout(r, 10));
+    if (!this.#held.has(paymentHash)) throw new Error(`mock-cln: no payment in flight for ${paymentHash}`);
   }
 
   #byHash(paymentHash: string): Inv {
@@ -242,9 +290,12 @@ export class MockCln extends MockBackend {
         if (params[k] === undefined) throw new RpcError(-32602, `missing required parameter: ${k}`);
       }
       if (method === 'waitinvoice') return this.#waitinvoice(String(params.label), req, send);
-      return send(201, this.#rpc(method, params));
+      // A payment held by its destination answers when it ends; the caller may be gone by then.
+      const result = await this.#rpc(method, params);
+      if (!res.destroyed) send(201, result);
     } catch (e) {
       if (!(e instanceof RpcError)) throw e;
+      if (res.destroyed) return;
       return send(e.code === -32601 ? 404 : 500, { code: e.code, message: e.message, data: e.data });
     }
   }
@@ -288,6 +339,8 @@ export class MockCln extends MockBackend {
         return this.#pay(String(p.invstring), p, 'xpay');
       case 'pay':
         return this.#pay(String(p.bolt11), p, 'pay');
+      case 'listpays':
+        return this.#listpays(p);
       case 'listfunds':
         return {
           outputs: [
@@ -452,26 +505,112 @@ export class MockCln extends MockBackend {
     }
     // injectpaymentonion finds the hash already paid (xpay.c update_knowledge_from_error).
     if (this.#paid.has(inv.paymentHash)) throw new RpcError(219, 'Already paid this invoice successfully');
-    this.#paid.add(inv.paymentHash);
+    if (this.#held.has(inv.paymentHash)) throw new RpcError(200, 'Already have a payment in progress');
     this.spendableMsat -= amount + fee;
-    if (method === 'xpay') {
+    const attempt: Pay = {
+      createdIndex: ++this.#payCreated,
+      paymentHash: inv.paymentHash,
+      bolt11: invstring,
+      destination: inv.payee,
+      status: 'pending',
+      createdAt: now(),
+      amountMsat: amount,
+      amountSentMsat: amount + fee,
+    };
+    this.#pays.push(attempt);
+    const result = () => {
+      if (method === 'xpay') {
+        return {
+          payment_preimage: dest.preimage,
+          failed_parts: 0,
+          successful_parts: 1,
+          amount_msat: Number(amount),
+          amount_sent_msat: Number(amount + fee),
+        };
+      }
       return {
-        payment_preimage: dest.preimage,
-        failed_parts: 0,
-        successful_parts: 1,
+        destination: inv.payee,
+        payment_hash: inv.paymentHash,
+        created_at: attempt.createdAt,
+        parts: 1,
         amount_msat: Number(amount),
         amount_sent_msat: Number(amount + fee),
+        payment_preimage: dest.preimage,
+        status: 'complete',
       };
+    };
+    const complete = () => {
+      this.#paid.add(inv.paymentHash);
+      attempt.status = 'complete';
+      attempt.preimage = dest.preimage;
+      attempt.completedAt = now();
+      attempt.updatedIndex = ++this.#payUpdated;
+    };
+    if (!dest.holds) {
+      complete();
+      return result();
     }
+    return new Promise((resolve, reject) => {
+      this.#held.set(inv.paymentHash, {
+        settle: () => {
+          this.#held.delete(inv.paymentHash);
+          complete();
+          resolve(result());
+        },
+        fail: () => {
+          this.#held.delete(inv.paymentHash);
+          this.spendableMsat += amount + fee;
+          attempt.status = 'failed';
+          attempt.updatedIndex = ++this.#payUpdated;
+          reject(
+            new RpcError(
+              203,
+              "Destination said it doesn't know invoice: WIRE_INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS",
+            ),
+          );
+        },
+      });
+    });
+  }
+
+  /**
+   * listpays (`plugins/xpay/listpays.c`): the attempts matching `payment_hash` / `bolt11` /
+   * `status`, fields in its order; `amount_msat` and `amount_sent_msat` count only parts that
+   * did not fail, `preimage` and `completed_at` come with success.
+   */
+  #listpays(p: Record<string, unknown>) {
+    if (p.payment_hash !== undefined && (typeof p.payment_hash !== 'string' || !isHex(p.payment_hash, 32))) {
+      // param_sha256 through command_fail_badparam (common/json_command.c).
+      const message = this.#developer
+        ? `payment_hash: should be a 32 byte hex value: invalid token '${JSON.stringify(p.payment_hash)}'`
+        : 'payment_hash: should be a 32 byte hex value: invalid token (see logs for details)';
+      throw new RpcError(-32602, message);
+    }
+    const pays = this.#pays.filter(
+      (a) =>
+        (p.payment_hash === undefined || a.paymentHash === String(p.payment_hash).toLowerCase()) &&
+        (p.bolt11 === undefined || a.bolt11 === p.bolt11) &&
+        (p.status === undefined || a.status === p.status),
+    );
     return {
-      destination: inv.payee,
-      payment_hash: inv.paymentHash,
-      created_at: now(),
-      parts: 1,
-      amount_msat: Number(amount),
-      amount_sent_msat: Number(amount + fee),
-      payment_preimage: dest.preimage,
-      status: 'complete',
+      pays: pays.map((a) => {
+        const e: Record<string, unknown> = {
+          bolt11: a.bolt11,
+          destination: a.destination,
+          payment_hash: a.paymentHash,
+          status: a.status,
+          created_at: a.createdAt,
+        };
+        if (a.status === 'complete') {
+          e.completed_at = a.completedAt;
+          e.preimage = a.preimage;
+        }
+        if (a.status !== 'failed') e.amount_msat = Number(a.amountMsat);
+        e.amount_sent_msat = a.status === 'failed' ? 0 : Number(a.amountSentMsat);
+        e.created_index = a.createdIndex;
+        if (a.updatedIndex !== undefined) e.updated_index = a.updatedIndex;
+        return e;
+      }),
     };
   }
 }

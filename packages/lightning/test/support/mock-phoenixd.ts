@@ -8,11 +8,19 @@
  *   authentication (use basic auth with the http password set in phoenix.conf)", unknown
  *   endpoint 404 "Unknown endpoint (check api doc)", payment not found 404 "Not found",
  *   form-encoded POST parameters, `description` at most 128 characters, exactly one of
- *   `description` / `descriptionHash`;
+ *   `description` / `descriptionHash`; `GET /payments/outgoingbyhash/{paymentHash}` answers,
+ *   of all attempts to pay the hash, the first succeeded one, else pending, else failed
+ *   (404 "Not found" when there is none);
  * - JSON shapes: `.../json/JsonSerializers.kt` (`GeneratedInvoice`, `IncomingPayment` sent
  *   as the `ApiType` sealed class, so with `"type": "incoming_payment"`, `PaymentSent`,
- *   `PaymentFailed`, `Balance`, `NodeInfo`), `explicitNulls = false` (nulls left out),
- *   `MilliSatoshi` fields (`fees`) in msat, `Satoshi` fields in sat;
+ *   `PaymentFailed`, `Balance`, `NodeInfo`, `OutgoingPayment` with `"type": "outgoing_payment"`,
+ *   `preimage` only once succeeded, `completedAt` once succeeded or failed),
+ *   `explicitNulls = false` (nulls left out), `MilliSatoshi` fields (`fees`) in msat,
+ *   `Satoshi` fields in sat;
+ * - outgoing payments: lightning-kmp's `OutgoingPaymentHandler` stores an attempt before
+ *   sending, and also when it fails for lack of funds or of a route; "already been paid" is
+ *   refused before anything is stored. A destination made with `holds: true` keeps the HTLC
+ *   (and the `payinvoice` call) pending until the test calls `settlePayment` or `failPayment`;
  * - payment failure texts: lightning-kmp `FinalFailure` and part failures
  *   (`OutgoingPaymentFailure.explain()`): "this invoice has already been paid", "not enough
  *   funds in wallet to afford payment", "the recipient was offline or did not have enough
@@ -45,12 +53,29 @@ interface Incoming {
   createdAt: number;
 }
 
+/** An attempt to pay (lightning-kmp `LightningOutgoingPayment`). */
+interface Outgoing {
+  paymentId: string;
+  paymentHash: string;
+  invoice: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  preimage?: string;
+  /** Sat that left the wallet (`sent`). */
+  sentSat: number;
+  /** msat. */
+  fees: number;
+  createdAt: number;
+  completedAt?: number;
+}
+
 const UNAUTHORIZED = 'Invalid authentication (use basic auth with the http password set in phoenix.conf)';
 
 /** The mock node. Start with {@link MockPhoenixd.start}; `close()` when done. */
 export class MockPhoenixd extends MockBackend {
   /** `availableBalanceForSend`, sat. */
   balanceSat = 100_000;
+  /** Whether the node has `GET /payments/outgoingbyhash/{paymentHash}` (older phoenixd did not). */
+  hasOutgoingByHash = true;
   protected readonly failureAnswers = {
     html: { contentType: 'text/html', body: '<html><body>proxy login</body></html>' },
     http500: { contentType: 'text/plain; charset=UTF-8', body: '' },
@@ -58,8 +83,11 @@ export class MockPhoenixd extends MockBackend {
   readonly #password: string;
   readonly #limitedPassword: string;
   readonly #incoming = new Map<string, Incoming>();
-  readonly #network = new Map<string, { preimage: string; feeSat: number }>();
+  readonly #network = new Map<string, { preimage: string; feeSat: number; holds: boolean }>();
   readonly #paid = new Set<string>();
+  readonly #outgoing: Outgoing[] = [];
+  /** Attempts held by their destination: payment hash → how the held call ends. */
+  readonly #held = new Map<string, { settle(): void; fail(): void }>();
 
   private constructor(opts: { password: string; limitedPassword: string }) {
     super();
@@ -89,12 +117,37 @@ export class MockPhoenixd extends MockBackend {
     p.expiresAt = Date.now() - 1000;
   }
 
-  /** An invoice of another node, routable for `feeSat` when `reachable`. */
-  remoteInvoice(o: RemoteInvoiceOptions & { feeSat?: number }) {
+  /** An invoice of another node, routable for `feeSat` when `reachable`; `holds` keeps HTLCs pending. */
+  remoteInvoice(o: RemoteInvoiceOptions & { feeSat?: number; holds?: boolean }) {
     const remote = otherNodeInvoice(o);
     if (o.reachable ?? true)
-      this.#network.set(remote.paymentHash, { preimage: remote.preimage, feeSat: o.feeSat ?? 0 });
+      this.#network.set(remote.paymentHash, {
+        preimage: remote.preimage,
+        feeSat: o.feeSat ?? 0,
+        holds: o.holds ?? false,
+      });
     return remote;
+  }
+
+  /** The destination of a held payment releases the preimage. */
+  settlePayment(paymentHash: string): void {
+    const h = this.#held.get(paymentHash);
+    if (!h) throw new Error(`mock-phoenixd: no payment in flight for ${paymentHash}`);
+    h.settle();
+  }
+
+  /** The destination of a held payment fails the HTLC. */
+  failPayment(paymentHash: string): void {
+    const h = this.#held.get(paymentHash);
+    if (!h) throw new Error(`mock-phoenixd: no payment in flight for ${paymentHash}`);
+    h.fail();
+  }
+
+  /** Resolves once an attempt to pay `paymentHash` is in flight. */
+  async inFlight(paymentHash: string): Promise<void> {
+    for (let i = 0; i < 500 && !this.#held.has(paymentHash); i++) await new Promise((r) => setTimeout(r, 10));
+    if (!this.#held.has(paymentHash))
+      throw new Error(`mock-phoenixd: no payment in flight for ${paymentHash}`);
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest): Promise<void> {
@@ -109,7 +162,8 @@ export class MockPhoenixd extends MockBackend {
 
     const url = new URL(rec.path, 'http://x');
     const route = routeOf(rec.method, url.pathname);
-    if (route === undefined) return text(404, 'Unknown endpoint (check api doc)');
+    if (route === undefined || (route === 'outgoingbyhash' && !this.hasOutgoingByHash))
+      return text(404, 'Unknown endpoint (check api doc)');
     if (route === 'wrong-method') return text(405, 'Invalid http method (use the correct GET/POST)');
 
     // Ktor basic auth: the user name is ignored, only the password is checked.
@@ -156,8 +210,24 @@ export class MockPhoenixd extends MockBackend {
           if (!p) return text(404, 'Not found');
           return json(incomingJson(p));
         }
-        case 'payinvoice':
-          return json(this.#payInvoice(form));
+        case 'outgoingbyhash': {
+          const hash = url.pathname.split('/')[3] ?? '';
+          if (!isHex(hash, 32))
+            throw new BadRequest("Request parameter paymentHash couldn't be parsed/converted to hex32");
+          const rank = { succeeded: 3, pending: 2, failed: 1 } as const;
+          let best: Outgoing | undefined;
+          for (const o of this.#outgoing) {
+            if (o.paymentHash !== hash.toLowerCase()) continue;
+            if (!best || rank[o.status] > rank[best.status]) best = o;
+          }
+          if (!best) return text(404, 'Not found');
+          return json(outgoingJson(best));
+        }
+        case 'payinvoice': {
+          const answer = await this.#payInvoice(form);
+          if (!res.destroyed) json(answer);
+          return;
+        }
       }
     } catch (e) {
       if (e instanceof BadRequest) return text(400, e.message);
@@ -227,24 +297,62 @@ export class MockPhoenixd extends MockBackend {
     const amountMsat = override !== undefined ? BigInt(override) * 1000n : inv.amountMsat;
     if (amountMsat === undefined) throw new BadRequest('Request parameter amountSat is missing');
     const failed = (reason: string) => ({ paymentHash: inv.paymentHash, reason });
+    // Checked before anything is stored (OutgoingPaymentHandler.sendPayment).
     if (this.#paid.has(inv.paymentHash)) return failed('this invoice has already been paid');
+    const attempt: Outgoing = {
+      paymentId: randomUUID(),
+      paymentHash: inv.paymentHash,
+      invoice: text,
+      status: 'pending',
+      sentSat: Number(amountMsat / 1000n),
+      fees: 0,
+      createdAt: Date.now(),
+    };
+    this.#outgoing.push(attempt);
+    const fail = (reason: string) => {
+      attempt.status = 'failed';
+      attempt.completedAt = Date.now();
+      return failed(reason);
+    };
     const dest = this.#network.get(inv.paymentHash);
     const feeSat = dest?.feeSat ?? 0;
     if (amountMsat + BigInt(feeSat) * 1000n > BigInt(this.balanceSat) * 1000n) {
-      return failed('not enough funds in wallet to afford payment');
+      return fail('not enough funds in wallet to afford payment');
     }
     if (!dest)
-      return failed('the recipient was offline or did not have enough liquidity to receive the payment');
-    if (Math.floor(Date.now() / 1000) >= inv.expiresAt) return failed('recipient node rejected the payment');
-    this.#paid.add(inv.paymentHash);
-    this.balanceSat -= Number(amountMsat / 1000n) + feeSat;
-    return {
-      recipientAmountSat: Number(amountMsat / 1000n),
-      routingFeeSat: feeSat,
-      paymentId: randomUUID(),
-      paymentHash: inv.paymentHash,
-      paymentPreimage: dest.preimage,
+      return fail('the recipient was offline or did not have enough liquidity to receive the payment');
+    if (Math.floor(Date.now() / 1000) >= inv.expiresAt) return fail('recipient node rejected the payment');
+    const spent = Number(amountMsat / 1000n) + feeSat;
+    this.balanceSat -= spent;
+    const succeed = () => {
+      this.#paid.add(inv.paymentHash);
+      attempt.status = 'succeeded';
+      attempt.preimage = dest.preimage;
+      attempt.sentSat = spent;
+      attempt.fees = feeSat * 1000;
+      attempt.completedAt = Date.now();
+      return {
+        recipientAmountSat: Number(amountMsat / 1000n),
+        routingFeeSat: feeSat,
+        paymentId: attempt.paymentId,
+        paymentHash: inv.paymentHash,
+        paymentPreimage: dest.preimage,
+      };
     };
+    if (!dest.holds) return succeed();
+    return new Promise<Record<string, unknown>>((resolve) => {
+      this.#held.set(inv.paymentHash, {
+        settle: () => {
+          this.#held.delete(inv.paymentHash);
+          resolve(succeed());
+        },
+        fail: () => {
+          this.#held.delete(inv.paymentHash);
+          this.balanceSat += spent;
+          resolve(fail('recipient node rejected the payment'));
+        },
+      });
+    });
   }
 }
 
@@ -257,6 +365,7 @@ function routeOf(method: string, path: string) {
     ['POST', /^\/createinvoice$/, 'createinvoice'],
     ['GET', /^\/payments\/incoming\/[^/]+$/, 'incoming'],
     ['POST', /^\/payinvoice$/, 'payinvoice'],
+    ['GET', /^\/payments\/outgoingbyhash\/[^/]+$/, 'outgoingbyhash'],
   ];
   const hit = routes.find(([, re]) => re.test(path));
   if (!hit) return undefined;
@@ -299,4 +408,22 @@ function incomingJson(p: Incoming): Record<string, unknown> {
   if (p.completedAt !== undefined) o.completedAt = p.completedAt;
   o.createdAt = p.createdAt;
   return o;
+}
+
+/** `ApiType.OutgoingPayment` of a Lightning payment, polymorphic (`type`), nulls left out. */
+function outgoingJson(o: Outgoing): Record<string, unknown> {
+  const j: Record<string, unknown> = {
+    type: 'outgoing_payment',
+    subType: 'lightning',
+    paymentId: o.paymentId,
+    paymentHash: o.paymentHash,
+  };
+  if (o.preimage !== undefined) j.preimage = o.preimage;
+  j.isPaid = o.status === 'succeeded';
+  j.sent = o.sentSat;
+  j.fees = o.fees;
+  j.invoice = o.invoice;
+  if (o.completedAt !== undefined) j.completedAt = o.completedAt;
+  j.createdAt = o.createdAt;
+  return j;
 }

@@ -4,6 +4,8 @@
  * says so in its info event (kind 13194, `encryption` tag), answers only its one client,
  * ignores expired requests, sends `payment_received` / `hold_invoice_accepted`
  * notifications (kind 23197 with NIP-44, 23196 with NIP-04), and reconnects to its relay.
+ * `lookup_invoice` answers lnd's invoice of the hash (`type: "incoming"`), else lnd's payment
+ * of it (`type: "outgoing"`, from router `TrackPaymentV2`), else NOT_FOUND.
  */
 import * as nip04 from 'nostr-tools/nip04';
 import * as nip44 from 'nostr-tools/nip44';
@@ -41,6 +43,22 @@ export interface NwcWalletOptions {
 }
 
 type Result = { result: Record<string, unknown> } | { error: { code: string; message: string } };
+
+/** lnd's router Payment (TrackPaymentV2), as much as the wallet reads. */
+interface LndTrackedPayment {
+  payment_hash: string;
+  payment_preimage?: string;
+  payment_request?: string;
+  status: 'UNKNOWN' | 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED' | 'INITIATED';
+  value_msat?: string;
+  fee_msat?: string;
+  creation_time_ns?: string;
+  htlcs?: { status?: string; resolve_time_ns?: string }[];
+}
+
+// lnd's REST gateway wants padded base64url in paths, the padding percent-encoded.
+const hexToB64Url = (h: string) =>
+  Buffer.from(h, 'hex').toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=/g, '%3D');
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const now = () => Math.floor(Date.now() / 1000);
@@ -250,17 +268,20 @@ export class TestNwcWallet {
         return { result: tx(await lnd.lookupInvoice(inv.paymentHash)) };
       }
       case 'lookup_invoice': {
+        const hash = String(p.payment_hash);
         try {
-          return { result: tx(await lnd.lookupInvoice(String(p.payment_hash))) };
+          return { result: tx(await lnd.lookupInvoice(hash)) };
         } catch (e) {
           if (
-            e instanceof LndError &&
-            (e.status === 404 || e.grpcCode === 5 || /unable to locate/.test(e.message))
+            !(e instanceof LndError) ||
+            !(e.status === 404 || e.grpcCode === 5 || /unable to locate/.test(e.message))
           ) {
-            return { error: { code: 'NOT_FOUND', message: 'invoice not found' } };
+            throw e;
           }
-          throw e;
         }
+        const payment = await this.#trackPayment(hash);
+        if (payment) return { result: outgoingTx(payment) };
+        return { error: { code: 'NOT_FOUND', message: 'no invoice or payment with this hash' } };
       }
       case 'pay_invoice': {
         try {
@@ -290,6 +311,29 @@ export class TestNwcWallet {
       default:
         return { error: { code: 'NOT_IMPLEMENTED', message: method } };
     }
+  }
+
+  /** lnd's payment of `hashHex` as it stands now (the first TrackPaymentV2 update), if any. */
+  async #trackPayment(hashHex: string): Promise<LndTrackedPayment | undefined> {
+    if (!/^[0-9a-f]{64}$/i.test(hashHex)) return undefined;
+    let found: LndTrackedPayment | undefined;
+    try {
+      await this.#o.lnd.stream(
+        'GET',
+        `/v2/router/track/${hexToB64Url(hashHex)}`,
+        undefined,
+        (r) => {
+          found = r as unknown as LndTrackedPayment;
+          return true;
+        },
+        30_000,
+      ).done;
+    } catch (e) {
+      // lnd: 404 {"code":5,"message":"payment isn't initiated"} for a hash it never paid.
+      if (e instanceof LndError && (e.status === 404 || e.grpcCode === 5)) return undefined;
+      throw e;
+    }
+    return found;
   }
 
   async #notify(type: string, inv: LndInvoice): Promise<void> {
@@ -340,6 +384,28 @@ function tx(inv: LndInvoice): Record<string, unknown> {
   if (state === 'settled') {
     t.preimage = b64ToHex(inv.r_preimage);
     t.settled_at = Number(inv.settle_date);
+  }
+  return t;
+}
+
+/** A NIP-47 transaction from an lnd payment (`type: "outgoing"`). */
+function outgoingTx(pay: LndTrackedPayment): Record<string, unknown> {
+  const state = pay.status === 'SUCCEEDED' ? 'settled' : pay.status === 'FAILED' ? 'failed' : 'pending';
+  const t: Record<string, unknown> = {
+    type: 'outgoing',
+    state,
+    payment_hash: pay.payment_hash,
+    amount: Number(pay.value_msat ?? 0),
+    fees_paid: Number(pay.fee_msat ?? 0),
+    created_at: Math.floor(Number(pay.creation_time_ns ?? 0) / 1e9),
+  };
+  if (pay.payment_request) t.invoice = pay.payment_request;
+  if (state === 'settled') {
+    t.preimage = pay.payment_preimage;
+    const resolved = (pay.htlcs ?? [])
+      .filter((h) => h.status === 'SUCCEEDED')
+      .map((h) => Math.floor(Number(h.resolve_time_ns ?? 0) / 1e9));
+    t.settled_at = resolved.length > 0 ? Math.max(...resolved) : now();
   }
   return t;
 }
