@@ -349,7 +349,8 @@ export class L402Client {
   /**
    * Payments of this call's scopes recorded as started by a process that died (or one whose
    * wallet timed out): recover the preimage, never pay twice. The wallet is asked how each
-   * ended (`lookupPayment`): succeeded → its token is used; failed → forgotten. Anything
+   * ended (`lookupPayment`): succeeded → its token is used (succeeded with no preimage kept
+   * by the wallet: an `unknown` receipt, counted as spent); failed → forgotten. Anything
    * else stops the call with PAYMENT_PENDING rather than pay again — except, for a wallet
    * that cannot look payments up, once the invoice has expired (plus a grace period): then
    * it is kept as an `unknown` receipt, counted as spent, and the call may pay anew.
@@ -364,6 +365,8 @@ export class L402Client {
       let state: 'pending' | 'succeeded' | 'failed' | 'unknown' = 'unknown';
       // A wallet without lookupPayment, or one that says it cannot (LN_UNSUPPORTED).
       let canLookUp = Boolean(this.wallet.lookupPayment);
+      // Paid, but the wallet keeps no preimage: the token is lost; count it spent, move on.
+      let spentWithoutPreimage = false;
       if (this.wallet.lookupPayment) {
         try {
           const st = await this.wallet.lookupPayment(p.paymentHash);
@@ -375,7 +378,7 @@ export class L402Client {
             toHex(sha256(fromHex(st.preimage, 'preimage'))) === p.paymentHash
           )
             preimage = st.preimage.toLowerCase();
-          else if (st.state === 'succeeded') state = 'unknown'; // no usable preimage
+          else if (st.state === 'succeeded') spentWithoutPreimage = true;
         } catch (e) {
           state = 'unknown';
           if (e instanceof FareboxError && e.code === ErrorCodes.LN_UNSUPPORTED) canLookUp = false;
@@ -391,7 +394,7 @@ export class L402Client {
         });
         continue;
       }
-      if (!canLookUp && this.#expiredLongAgo(p.invoice)) {
+      if (spentWithoutPreimage || (!canLookUp && this.#expiredLongAgo(p.invoice))) {
         await this.#mutate((x) => {
           x.pending = x.pending.filter((q) => q.paymentHash !== p.paymentHash);
           if (!x.receipts.some((r) => r.paymentHash === p.paymentHash))

@@ -147,6 +147,23 @@ describe('killed inside payInvoice: the money left, the preimage never reached t
   });
 });
 
+describe('a wallet that says a payment succeeded but kept no preimage', () => {
+  it('the lost payment is kept as an unknown receipt, counted as spent, and the call pays anew', async () => {
+    const storePath = join(await mkdtemp(join(tmpdir(), 'farebox-pending-')), 'client.json');
+    await crashDuringPay(`${base}/song`, storePath);
+    const lost = JSON.parse(await readFile(storePath, 'utf8')).pending[0].paymentHash as string;
+    const w = wallet(true);
+    w.lookupPayment = async () => ({ state: 'succeeded' });
+    const client = new L402Client({ wallet: w, store: new FileClientStore(storePath) });
+    const res = await client.fetch(`${base}/song`);
+    expect(res.status).toBe(200);
+    expect(w.pays).toBe(1);
+    const r = await client.receipts();
+    expect(r.receipts.find((x) => x.paymentHash === lost)?.status).toBe('unknown');
+    expect(r.totalSats).toBe(100);
+  });
+});
+
 describe('a wallet that timed out while the payment went through', () => {
   it('the next call asks the wallet, finds the payment, and uses it', async () => {
     let timeOut = true;
