@@ -3,11 +3,12 @@
  * on the regtest network, paying from alice's wallet over Nostr Wallet Connect:
  * - the farebox client in the L402 flow (macaroon + preimage);
  * - the farebox client in the seed's JSON-body flow (`payment_request`/`payment_hash`);
- * - the seed's own `fetchL402`, as the tutorial writes it, with farebox's NwcBackend in place
- *   of Alby's `LN` class.
+ * - the seed's own `fetchL402`, as the tutorial writes it, paying with Alby's `LN` class
+ *   (@getalby/sdk) over NWC, and again with farebox's NwcBackend in its place.
  */
 import { L402Client } from '@farebox/client';
 import { NwcBackend } from '@farebox/lightning';
+import { LN } from '@getalby/sdk/lnclient';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunningWorker } from '../../templates/cloudflare-worker/test/support/worker.js';
@@ -112,6 +113,40 @@ describe("the seed's client side, paying the Worker through NWC", () => {
     // The same proof again is refused: each hash is served once.
     const replay = await fetch(`${w.url}/`, { ...ask('hash please'), body: retries[0]! });
     expect(replay.status).toBe(402);
+  });
+
+  it("the seed's fetchL402 verbatim, paying with Alby's own LN class (@getalby/sdk) over NWC", async () => {
+    // Node 20 has no global WebSocket; Alby's SDK (nostr-tools) looks for one.
+    const g = globalThis as { WebSocket?: unknown };
+    const had = g.WebSocket;
+    g.WebSocket ??= WebSocket;
+    try {
+      // The tutorial's client, line for line (types added).
+      async function seedFetchL402(url: string, body: Record<string, unknown>, nwcCredentials: string) {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        if (res.status !== 402) return res.json();
+        const data = (await res.json()) as { payment_request: string; payment_hash: string };
+        const { payment_request, payment_hash } = data;
+        const ln = new LN(nwcCredentials);
+        await ln.pay(payment_request);
+        ln.close();
+        const paid = await fetch(url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ...body, payment_hash }),
+        });
+        return paid.json();
+      }
+      expect(await seedFetchL402(`${w.url}/`, { prompt: 'Alby pays' }, net.wallet.uri())).toEqual({
+        result: 'This is your paid API response for: Alby pays',
+      });
+    } finally {
+      g.WebSocket = had;
+    }
   });
 
   it("the seed's own fetchL402 (with NwcBackend for Alby's LN) is served, and its hash only once", async () => {
