@@ -101,8 +101,10 @@ export class L402Client {
   #chain: Promise<unknown> = Promise.resolve();
   /** Payments this process is making right now, by payment hash. */
   readonly #paying = new Set<string>();
-  /** Reusable-token payments in flight, by scope: parallel calls share one payment. */
+  /** Reusable-token payments in flight, by origin and service: parallel calls share one payment. */
   readonly #flights = new Map<string, Promise<StoredToken>>();
+  /** `<origin> <path>` → the services its last challenge or served token named. */
+  readonly #pathServices = new Map<string, string>();
 
   constructor(opts: L402ClientOptions) {
     if (!opts?.wallet || typeof opts.wallet.payInvoice !== 'function') {
@@ -190,22 +192,34 @@ export class L402Client {
     const originScope = `origin:${url.origin}`;
 
     await this.#resume(reqScope, originScope);
-    const cached = await this.#cachedToken(reqScope, originScope);
+    const pathKey = `${url.origin} ${url.pathname}`;
+    const cached = await this.#cachedToken(reqScope, originScope, this.#pathServices.get(pathKey));
     let res = await this.#fetch(
       make(cached ? credentialOf(cached) : undefined, cached ? bodyWithHash(body, cached) : undefined),
     );
-    if (res.status !== 402 && res.status !== 401) return res;
+    if (res.status !== 402 && res.status !== 401) {
+      if (cached && res.ok) this.#pathServices.set(pathKey, cached.services ?? '');
+      return res;
+    }
+    const refusal = cached ? await errorCode(res.clone()) : undefined;
     const challenge = await readChallenge(res);
     if (!challenge) return res;
-    if (cached)
+    const services = challenge.kind === 'token' ? servicesOf(challenge.macaroon) : '';
+    this.#pathServices.set(pathKey, services);
+    // A reusable token refused because it belongs to another service of this origin is kept
+    // for that service; any other refusal (expired, used up, revoked, forged) drops it.
+    if (cached && !(cached.scope === originScope && refusal && OTHER_SERVICE.has(refusal)))
       await this.#mutate((d) => {
-        d.tokens = d.tokens.filter((t) => t !== cached && t.scope !== cached.scope);
+        d.tokens = d.tokens.filter((t) => t !== cached && t.paymentHash !== cached.paymentHash);
       });
-    // A parallel call may have paid for a reusable token of this origin meanwhile: use it.
+    // A token of this service may be at hand (paid earlier for another path of it, or by a
+    // parallel call meanwhile): use it rather than pay.
     const reusable = challenge.kind === 'token' && !macaroonIsBound(challenge.macaroon);
-    const fresh = reusable ? await this.#cachedToken(originScope, originScope) : undefined;
+    const fresh = reusable ? await this.#cachedToken(originScope, originScope, services) : undefined;
     const token =
-      fresh && fresh !== cached ? fresh : await this.#pay(challenge, base.method, url, reqScope, originScope);
+      fresh && fresh !== cached
+        ? fresh
+        : await this.#pay(challenge, base.method, url, reqScope, originScope, services);
     res = await this.#fetch(make(credentialOf(token), bodyWithHash(body, token)));
     for (let i = 0; i < 3 && res.status === 409 && res.headers.get('retry-after'); i++) {
       await new Promise((r) =>
@@ -309,13 +323,23 @@ export class L402Client {
     return q;
   }
 
-  async #cachedToken(reqScope: string, originScope: string): Promise<StoredToken | undefined> {
+  /**
+   * The token to send: one paid for this exact request, else a reusable one of this origin —
+   * of `services` when the path's service is known (the newest one otherwise).
+   */
+  async #cachedToken(
+    reqScope: string,
+    originScope: string,
+    services?: string,
+  ): Promise<StoredToken | undefined> {
     const d = await this.#load();
     const now = this.#nowS();
-    return (
-      d.tokens.find((t) => t.scope === reqScope && (t.expiresAt ?? Infinity) > now) ??
-      d.tokens.find((t) => t.scope === originScope && (t.expiresAt ?? Infinity) > now)
-    );
+    const live = (t: StoredToken) => (t.expiresAt ?? Infinity) > now;
+    const own = d.tokens.find((t) => t.scope === reqScope && live(t));
+    if (own) return own;
+    const reusable = d.tokens.filter((t) => t.scope === originScope && live(t));
+    const fit = services === undefined ? reusable : reusable.filter((t) => (t.services ?? '') === services);
+    return fit[fit.length - 1];
   }
 
   /**
@@ -457,6 +481,10 @@ export class L402Client {
       paymentHash: p.paymentHash,
       createdAt: this.#nowS(),
     };
+    if (p.kind === 'token') {
+      const services = servicesOf(p.macaroon);
+      if (services) token.services = services;
+    }
     let tokenId: string | undefined;
     if (p.kind === 'token') {
       try {
@@ -485,7 +513,9 @@ export class L402Client {
     if (tokenId) receipt.tokenId = tokenId;
     await this.#mutate((d) => {
       d.pending = d.pending.filter((q) => q.paymentHash !== p.paymentHash);
-      d.tokens = d.tokens.filter((t) => t.scope !== token.scope);
+      d.tokens = d.tokens.filter(
+        (t) => !(t.scope === token.scope && (t.services ?? '') === (token.services ?? '')),
+      );
       d.tokens.push(token);
       if (!d.receipts.some((r) => r.paymentHash === p.paymentHash)) d.receipts.push(receipt);
     });
@@ -499,23 +529,25 @@ export class L402Client {
     url: URL,
     reqScope: string,
     originScope: string,
+    services = '',
   ): Promise<StoredToken> {
     checkHost(this.budget.limits, url.host);
     const q = this.#check(ch, method, url);
     const bound = ch.kind === 'payment-hash' || macaroonIsBound(ch.macaroon);
     if (!bound) {
       // A reusable token: parallel calls to one origin share one payment.
-      const flying = this.#flights.get(originScope);
+      const key = `${originScope} ${services}`;
+      const flying = this.#flights.get(key);
       if (flying) {
         const shared = await flying.catch(() => undefined);
         if (shared) return shared;
       }
       const flight = this.#payOnce(ch, q, method, url, originScope);
-      this.#flights.set(originScope, flight);
+      this.#flights.set(key, flight);
       try {
         return await flight;
       } finally {
-        if (this.#flights.get(originScope) === flight) this.#flights.delete(originScope);
+        if (this.#flights.get(key) === flight) this.#flights.delete(key);
       }
     }
     return this.#payOnce(ch, q, method, url, reqScope);
@@ -600,6 +632,24 @@ export class L402Client {
       this.#paying.delete(q.paymentHash);
       release();
     }
+  }
+}
+
+/** Refusals that say a token is for another service of the server, not that it is spent. */
+const OTHER_SERVICE = new Set<string>([ErrorCodes.WRONG_SERVICE, ErrorCodes.REQUEST_MISMATCH]);
+
+/** The services a macaroon's `services=` caveats name (`a:0,b:1`), sorted; '' when none. */
+function servicesOf(macaroon: string): string {
+  try {
+    const names: string[] = [];
+    for (const c of parseMacaroon(macaroon).caveats) {
+      const t = new TextDecoder().decode(c.id);
+      if (t.startsWith('services='))
+        for (const part of t.slice('services='.length).split(',')) names.push(part.trim().split(':')[0]!);
+    }
+    return [...new Set(names)].sort().join(',');
+  } catch {
+    return '';
   }
 }
 

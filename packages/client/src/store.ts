@@ -20,6 +20,8 @@ export interface StoredToken {
   paymentHash: string;
   /** Unix seconds when the token stops being useful, if known. */
   expiresAt?: number;
+  /** The services its macaroon names (`services=` caveats), sorted and comma-joined. */
+  services?: string;
   createdAt: number;
 }
 
