@@ -39,24 +39,35 @@ const DISCARD_MAX_BYTES = 8 * 1024 * 1024;
  */
 export function lazyBody(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; used: () => boolean } {
   let used = false;
+  // Once the reader cancels (or the stream ended), nothing more goes to the controller.
+  let finished = false;
   const stream = new ReadableStream<Uint8Array>(
     {
       pull(ctrl) {
         if (!used) {
           used = true;
           req.on('data', (c: Buffer) => {
+            if (finished) return;
             ctrl.enqueue(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
             if ((ctrl.desiredSize ?? 1) <= 0) req.pause();
           });
-          req.on('end', () => ctrl.close());
-          req.on('error', (e) => ctrl.error(e));
+          req.on('end', () => {
+            if (finished) return;
+            finished = true;
+            ctrl.close();
+          });
+          req.on('error', (e) => {
+            if (finished) return;
+            finished = true;
+            ctrl.error(e);
+          });
         }
         req.resume();
       },
       cancel() {
+        finished = true;
         // The reader stopped (a body over the cap): drop the rest as it arrives, so the
         // answer (413) still reaches the client, but never more than DISCARD_MAX_BYTES.
-        req.removeAllListeners('data');
         let dropped = 0;
         req.on('data', (c: Buffer) => {
           dropped += c.length;
