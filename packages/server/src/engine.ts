@@ -127,6 +127,20 @@ export class Paywall {
       throw new FareboxError(ErrorCodes.INVALID_ARGUMENT, '"routes" must be an array', {
         data: { parameter: 'routes' },
       });
+    for (const [k, max] of [
+      ['ipv4', 32],
+      ['ipv6', 128],
+    ] as const) {
+      const v = opts.ipBuckets?.[k];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= max))
+        throw new FareboxError(
+          ErrorCodes.INVALID_ARGUMENT,
+          `"ipBuckets.${k}" must be a whole number 0–${max}`,
+          {
+            data: { parameter: `ipBuckets.${k}` },
+          },
+        );
+    }
     this.options = opts;
     this.keyring = toKeyring(opts.secret);
     this.store = opts.store ?? new MemoryStore();
@@ -207,7 +221,7 @@ export class Paywall {
     const ip = clientIp(req, ctx.ip, opts.trustProxy ?? false);
     const perIp = cfg.rateLimit?.perIp ?? opts.rateLimit?.perIp;
     if (perIp) {
-      const limited = await this.#rateLimit(`rl:ip:${route.service}:${ipBucket(ip)}`, perIp);
+      const limited = await this.#rateLimit(`rl:ip:${route.service}:${ipBucket(ip, opts.ipBuckets)}`, perIp);
       if (limited) return this.#refuse(req, route, limited);
     }
 
@@ -271,7 +285,8 @@ export class Paywall {
     if (!cred) {
       if (cfg.freePerDay && cfg.freePerDay > 0) {
         const day = Math.floor(this.#now() / 86_400_000);
-        const { value } = await this.store.increment(`free:${route.key}:${ipBucket(ip)}:${day}`, 86_400);
+        const bucket = ipBucket(ip, opts.ipBuckets);
+        const { value } = await this.store.increment(`free:${route.key}:${bucket}:${day}`, 86_400);
         if (value <= cfg.freePerDay) return this.#pass(prepared.request, route, true);
       }
       return this.#challenge(

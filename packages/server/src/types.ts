@@ -3,8 +3,10 @@
  *
  * @module
  */
+
 import type { Keyring, ServerSecret, VerifiedToken } from '@farebox/core';
 import type { InvoiceIssuer } from '@farebox/lightning';
+import type { IpBuckets } from './client-ip.js';
 import type { UsageStore } from './store/types.js';
 
 /** How a paid token may be used. */
@@ -125,6 +127,12 @@ export interface PaywallOptions {
   webhook?: { url: string; secret: string; events?: (keyof PaywallEvents)[] };
   /** Trust `X-Forwarded-For` for the client IP (behind a proxy). Default false. */
   trustProxy?: boolean;
+  /**
+   * How wide a network counts as one client for `freePerDay` and `rateLimit.perIp`: IPv4 /24
+   * and IPv6 /48 by default (as Aperture; one user cannot rotate through a network's
+   * addresses); `{ ipv4: 32, ipv6: 64 }` counts per address.
+   */
+  ipBuckets?: IpBuckets;
   /** Clock (ms). */
   now?: () => number;
   /** Base path for farebox's own endpoints (default `/.well-known/l402`). */

@@ -18,6 +18,9 @@ export interface Env {
   SERVICE_NAME?: string;
   PRICE_SATS?: string;
   FREE_PER_DAY?: string;
+  /** Prefix lengths counted as one client by the free tier: IPv4 (32: per address) and IPv6 (64). */
+  FREE_IPV4_PREFIX?: string;
+  FREE_IPV6_PREFIX?: string;
   /** `echo` (default), `ai` or `upstream`. */
   ANSWER?: string;
   AI_MODEL?: string;
@@ -38,6 +41,8 @@ export interface Config {
   serviceName: string;
   priceSats: number;
   freePerDay: number;
+  /** One client for the free tier: per address by default (IPv4 /32, IPv6 /64). */
+  freeBuckets: { ipv4: number; ipv6: number };
   answer: 'echo' | 'ai' | 'upstream';
   aiModel: string;
   upstreamUrl?: string;
@@ -75,10 +80,14 @@ function httpUrl(name: string, v: string): string {
   return v.replace(/\/+$/, '');
 }
 
-function integer(name: string, v: string | undefined, fallback: number, min: number): number {
+function integer(name: string, v: string | undefined, fallback: number, min: number, max = Infinity): number {
   if (v === undefined || v.trim() === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(name, `must be an integer ≥ ${min}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(
+      name,
+      max === Infinity ? `must be an integer ≥ ${min}` : `must be an integer ${min}–${max}`,
+    );
   return n;
 }
 
@@ -120,6 +129,10 @@ export function readConfig(env: Env): Config {
     serviceName: env.SERVICE_NAME?.trim() || 'My L402 API',
     priceSats: integer('PRICE_SATS', env.PRICE_SATS, 21, 1),
     freePerDay: integer('FREE_PER_DAY', env.FREE_PER_DAY, 1, 0),
+    freeBuckets: {
+      ipv4: integer('FREE_IPV4_PREFIX', env.FREE_IPV4_PREFIX, 32, 0, 32),
+      ipv6: integer('FREE_IPV6_PREFIX', env.FREE_IPV6_PREFIX, 64, 0, 128),
+    },
     answer,
     aiModel: env.AI_MODEL?.trim() || DEFAULT_AI_MODEL,
     cors: corsOf(env.CORS_ORIGINS),

@@ -72,6 +72,7 @@ export function createApp(env: Env): Handler {
     store: new KvFreeTier(new DurableObjectStore(env.USAGE), { kv: env.FREE_KV, secret: cfg.secret }),
     routes: [route],
     acceptPaymentHash: true,
+    ipBuckets: cfg.freeBuckets,
     cors: cfg.cors,
     discovery: { title: cfg.serviceName },
   });

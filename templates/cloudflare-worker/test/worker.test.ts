@@ -118,15 +118,18 @@ describe('the service', () => {
     expect(lnbits.calls.length).toBe(before);
   });
 
-  it('serves one free answer per client network per day, counted in KV under a hash', async () => {
+  it('serves one free answer per client IP per day, counted in KV under a hash', async () => {
     const ip = '203.0.113.77';
     const first = await post({ prompt: 'free?' }, { ip, origin: 'https://app.example' });
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ result: 'This is your paid API response for: free?', free: true });
     expect(first.headers.get('access-control-allow-origin')).toBe('*');
     // The other isolate sees the same KV.
-    const second = await post({ prompt: 'free?' }, { ip: '203.0.113.78', isolate: 1 });
+    const second = await post({ prompt: 'free?' }, { ip, isolate: 1 });
     expect(second.status).toBe(402);
+    // Another address, even in the same /24, has its own free answer.
+    const neighbour = await post({ prompt: 'free?' }, { ip: '203.0.113.78' });
+    expect(neighbour.status).toBe(200);
     const keys = (await (await w.kv()).list()).keys;
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) {
@@ -316,6 +319,44 @@ describe('configuration and failures', () => {
       expect(text).toContain('FAREBOX_SECRET');
       expect(text).not.toContain('sekrit');
     } finally {
+      await bad.dispose();
+    }
+  });
+
+  it('FREE_IPV4_PREFIX=24 counts a whole /24 as one client; an out-of-range prefix is named (500)', async () => {
+    const wide = await startWorker({
+      bindings: {
+        LNBITS_URL: lnbits.url,
+        LNBITS_KEY: lnbits.invoiceKey,
+        FAREBOX_SECRET: SECRET,
+        FREE_IPV4_PREFIX: '24',
+      },
+    });
+    const bad = await startWorker({
+      bindings: {
+        LNBITS_URL: lnbits.url,
+        LNBITS_KEY: lnbits.invoiceKey,
+        FAREBOX_SECRET: SECRET,
+        FREE_IPV4_PREFIX: '33',
+      },
+    });
+    try {
+      const ask = (ip: string) =>
+        wide.fetch(URL_, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ prompt: 'wide' }),
+          ip,
+        });
+      expect((await ask('192.0.2.10')).status).toBe(200);
+      expect((await ask('192.0.2.11')).status).toBe(402);
+      const res = await bad.fetch(URL_);
+      expect(res.status).toBe(500);
+      const text = await res.text();
+      expect(JSON.parse(text)).toMatchObject({ error: { code: 'CONFIG_INVALID' } });
+      expect(text).toContain('FREE_IPV4_PREFIX');
+    } finally {
+      await wide.dispose();
       await bad.dispose();
     }
   });
