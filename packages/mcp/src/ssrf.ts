@@ -39,6 +39,8 @@ export interface GuardOptions {
   maxRedirects?: number;
   /** Milliseconds for a whole request, redirects included (default 30 000). */
   timeoutMs?: number;
+  /** Called with each hop's `host` (redirects included) before connecting; throws to refuse. */
+  checkHost?: (host: string) => void;
 }
 
 const systemResolve: ResolveHost = (hostname) =>
@@ -169,6 +171,7 @@ export function createGuardedFetch(opts: GuardOptions = {}): GuardedFetch {
         },
       );
     }
+    opts.checkHost?.(url.host);
     // An IP literal is connected to without a lookup: check it here.
     if (isIpLiteral(url.hostname)) checkAddress(url.hostname, { ...allow, host: url.host });
     const h: Record<string, string> = {};

@@ -143,10 +143,15 @@ export class FareboxToolkit {
           allowPrivateNetworks: o.allowPrivateNetworks === true,
           ...(o.allowAddresses ? { allowAddresses: o.allowAddresses } : {}),
           ...(o.resolve ? { resolve: o.resolve } : {}),
+          // Every hop, redirects included, stays on the allowed hosts.
+          checkHost: (host) => checkHost(this.client.budget.limits, host),
         });
     const base = o.fetch ?? this.#guarded!;
     this.#fetch = async (input, init) => {
       const req = new Request(input, init);
+      // The host lists bound where the agent goes, not only whom it pays: a host off the
+      // allow-list (or on the deny-list) is not called at all.
+      checkHost(this.client.budget.limits, new URL(req.url).host);
       const auth = req.headers.get('authorization');
       const ctx = this.#als.getStore();
       if (auth && /^(l402|lsat)\s/i.test(auth)) {

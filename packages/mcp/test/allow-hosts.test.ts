@@ -99,9 +99,9 @@ describe('farebox mcp: FAREBOX_ALLOW_HOSTS', () => {
     expect(r.text).toContain('not on the allow-list');
     expect(r.data.paid).toEqual([]);
     expect(r.data.status).toBeUndefined(); // no answer was returned as if it were served
-    // The shop was asked once (402) and issued an invoice; it stays unpaid.
-    expect(otherLn.issued.length).toBeGreaterThan(0);
-    await otherShopUnpaid();
+    // The shop was never called: no request, no invoice.
+    expect(other.hits()).toBe(0);
+    expect(otherLn.issued).toHaveLength(0);
     const receipts = await t.call('l402_receipts');
     expect(receipts.data).toMatchObject({ count: 0, total_sats: 0 });
   });
@@ -114,16 +114,29 @@ describe('farebox mcp: FAREBOX_ALLOW_HOSTS', () => {
     await otherShopUnpaid();
   });
 
-  it('l402_quote to a host not on the list: says it is outside the allow-list, nothing paid', async () => {
+  it('l402_quote to a host not on the list: refused without calling it', async () => {
     const q = await t.call('l402_quote', { url: `${other.base}/joke` });
-    // A quote pays nothing by design; the allow-list shows as the budget problem.
-    expect(q.data.payment_required).toBe(true);
-    expect(q.data.price_sats).toBe(21);
-    expect(q.data.within_budget).toBe(false);
-    expect(q.data.budget_problem).toBe(`host ${otherHost} is not on the allow-list`);
-    expect(q.data.message).toMatch(/over the budget: host .* is not on the allow-list\. Nothing was paid\./);
-    await otherShopUnpaid();
+    expect(q.isError).toBe(true);
+    expect(q.data.outcome).toBe('refused');
+    expect(q.data.error.code).toBe('HOST_NOT_ALLOWED');
+    expect(q.data.message).toBe(`Refused: host ${otherHost} is not on the allow-list`);
+    expect(otherLn.issued).toHaveLength(0);
     expect((await t.call('l402_receipts')).data.count).toBe(0);
+  });
+
+  it('a listed host redirecting to a host not on the list: refused at the redirect', async () => {
+    const to = encodeURIComponent(`${other.base}/joke`);
+    const r = await t.call('l402_fetch', { url: `${listed.base}/redirect?to=${to}` });
+    expect(r.isError).toBe(true);
+    expect(r.data.error.code).toBe('HOST_NOT_ALLOWED');
+    expect(other.hits()).toBe(0);
+  });
+
+  it('l402_discover of a host not on the list is refused without calling it', async () => {
+    const d = await t.call('l402_discover', { url_or_domain: other.base });
+    expect(d.data.outcome).toBe('refused');
+    expect(d.data.error.code).toBe('HOST_NOT_ALLOWED');
+    expect(other.hits()).toBe(0);
   });
 
   it('a listed host is quoted within the budget and paid by l402_fetch', async () => {

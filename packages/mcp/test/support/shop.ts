@@ -20,6 +20,8 @@ export const TRANSLATE_SCHEMA = {
 export interface Shop {
   base: string;
   close: () => Promise<void>;
+  /** HTTP requests the shop has received. */
+  hits: () => number;
 }
 
 export async function startShop(o: {
@@ -54,10 +56,12 @@ export async function startShop(o: {
       { method: 'GET', path: '/image', price: 2, description: 'a picture' },
       { method: 'GET', path: '/leaky', price: 1, description: 'echoes the credential' },
       { method: 'GET', path: '/free', free: true },
+      { method: 'GET', path: '/redirect', free: true },
     ],
   });
   const s = await serve(paywall, async (req) => {
     const path = new URL(req.url).pathname;
+    if (path === '/redirect') return Response.redirect(new URL(req.url).searchParams.get('to')!, 302);
     if (path === '/image') return new Response(PNG, { headers: { 'content-type': 'image/png' } });
     if (path === '/leaky') return Response.json({ you_sent: req.headers.get('authorization') });
     if (path === '/joke')
@@ -69,5 +73,9 @@ export async function startShop(o: {
     }
     return Response.json({ path });
   });
-  return { base: s.url, close: s.close };
+  let hits = 0;
+  s.server.on('request', () => {
+    hits++;
+  });
+  return { base: s.url, close: s.close, hits: () => hits };
 }
