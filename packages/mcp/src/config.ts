@@ -16,6 +16,7 @@
  * | `FAREBOX_ALLOW_AGENT_LOWER_BUDGET` | `allowAgentLowerBudget` | the agent may lower (never raise) limits |
  * | `FAREBOX_ALLOW_PRIVATE_NETWORKS` | `allowPrivateNetworks` | reach loopback/private addresses (demos): `true`, or a list of addresses |
  * | `FAREBOX_MAX_RESPONSE_BYTES` | `maxResponseBytes` | most of a body read (default 1 MiB) |
+ * | `FAREBOX_TIMEOUT_SECONDS` | `timeoutSeconds` | longest HTTP call, redirects included (default 30) |
  * | `FAREBOX_HOME` | `home` | where tokens and receipts are kept (default `~/.farebox`) |
  * | `FAREBOX_MCP_TOKEN` | `http.token` | bearer token for `--http` |
  *
@@ -45,6 +46,8 @@ export interface McpConfig {
   /** Private addresses allowed one by one (`FAREBOX_ALLOW_PRIVATE_NETWORKS=127.0.0.1,10.0.0.5`). */
   allowAddresses?: string[];
   maxResponseBytes: number;
+  /** Longest HTTP call the tools make, seconds (default 30). */
+  timeoutSeconds: number;
   home: string;
   http: { host: string; port: number; token?: string };
 }
@@ -164,6 +167,7 @@ export async function loadConfig(o: LoadConfigOptions): Promise<McpConfig> {
     allowPrivateNetworks: false,
     maxResponseBytes:
       fromEnv('FAREBOX_MAX_RESPONSE_BYTES', number) ?? fromFile('maxResponseBytes', number) ?? 1024 * 1024,
+    timeoutSeconds: fromEnv('FAREBOX_TIMEOUT_SECONDS', number) ?? fromFile('timeoutSeconds', number) ?? 30,
     home,
     http: {
       host: typeof fileHttp.host === 'string' ? fileHttp.host : '127.0.0.1',
@@ -171,6 +175,8 @@ export async function loadConfig(o: LoadConfigOptions): Promise<McpConfig> {
       ...(token ? { token } : {}),
     },
   };
+  if (!(cfg.timeoutSeconds >= 1))
+    bad('FAREBOX_TIMEOUT_SECONDS / timeoutSeconds', 'a number of seconds ≥ 1', file);
   const wallet = env.FAREBOX_WALLET || (typeof f.wallet === 'string' ? f.wallet : undefined);
   if (wallet) cfg.wallet = wallet;
   const defaults: Record<string, number> = {

@@ -41,6 +41,7 @@ export function toolkitFromConfig(
     allowPrivateNetworks: cfg.allowPrivateNetworks,
     ...(cfg.allowAddresses ? { allowAddresses: cfg.allowAddresses } : {}),
     maxResponseBytes: cfg.maxResponseBytes,
+    timeoutMs: cfg.timeoutSeconds * 1000,
     store: new FileClientStore(join(cfg.home, 'mcp.json')),
     downloadDir: join(cfg.home, 'downloads'),
     ...extra,

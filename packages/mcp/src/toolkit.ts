@@ -78,6 +78,8 @@ export interface FareboxToolkitOptions {
   allowAddresses?: string[];
   /** Most of a response body read, bytes (default 1 MiB). */
   maxResponseBytes?: number;
+  /** Longest HTTP call, redirects included, ms (default 30 000). */
+  timeoutMs?: number;
   /** Largest text returned inline, bytes (default 64 KiB); larger bodies are saved to a file. */
   maxInlineBytes?: number;
   /** Where binary and large bodies are saved (default: a `farebox-mcp` directory in the temp dir). */
@@ -143,6 +145,7 @@ export class FareboxToolkit {
           allowPrivateNetworks: o.allowPrivateNetworks === true,
           ...(o.allowAddresses ? { allowAddresses: o.allowAddresses } : {}),
           ...(o.resolve ? { resolve: o.resolve } : {}),
+          ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
           // Every hop, redirects included, stays on the allowed hosts.
           checkHost: (host) => checkHost(this.client.budget.limits, host),
         });

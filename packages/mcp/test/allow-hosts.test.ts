@@ -2,8 +2,9 @@
  * The MCP server's host allow-list (`FAREBOX_ALLOW_HOSTS`, read by `loadConfig` and applied
  * by `toolkitFromConfig`), in process over Streamable HTTP with the SDK's own client: a shop
  * whose host is not on the list is never paid (l402_fetch is refused with HOST_NOT_ALLOWED,
- * l402_quote reports it as outside the budget), and a listed host is paid as usual. Two
- * shops on the dev node, on two loopback ports: the list names one `host:port`.
+ * l402_quote and l402_discover are refused without calling it, and a redirect to it is
+ * refused), and a listed host is paid as usual. Two shops on the dev node, on two loopback
+ * ports: the list names one `host:port`.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

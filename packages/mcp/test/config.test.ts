@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       allowAgentLowerBudget: false,
       allowPrivateNetworks: false,
       maxResponseBytes: 1024 * 1024,
+      timeoutSeconds: 30,
       home: '/home/a/.farebox',
       http: { host: '127.0.0.1', port: 8403 },
       maxSatsPerCall: 100,
