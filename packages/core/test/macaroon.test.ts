@@ -34,6 +34,8 @@ interface Vector {
   caveats: string[];
   json: Record<string, unknown>;
   v2?: string;
+  /** The same macaroon in the package's V1 JSON form (text identifiers only). */
+  jsonV1?: Record<string, unknown>;
 }
 
 const vectors: Vector[] = JSON.parse(
@@ -57,6 +59,27 @@ describe('compatibility with go-macaroon (vectors from the `macaroon` package)',
     const { v: _version, ...theirs } = v.json;
     expect(ours).toEqual(theirs);
     expect(signatureMatches(fromTheirs, fromHex(v.rootKey))).toBe(true);
+  });
+
+  const withV1 = vectors.filter((v) => v.jsonV1);
+  it('there are V1 JSON vectors', () => expect(withV1.length).toBeGreaterThanOrEqual(3));
+  it.each(withV1.map((v) => [v.name, v] as const))('%s: their V1 JSON decodes and verifies', (_name, v) => {
+    const m = macaroonFromJSON(v.jsonV1!);
+    expect(toHex(m.identifier)).toBe(v.identifier);
+    expect(m.location ?? '').toBe(v.location);
+    expect(m.caveats.map((c) => new TextDecoder().decode(c.id))).toEqual(v.caveats);
+    expect(toBase64(m.signature, true)).toBe(v.json.s64);
+    expect(signatureMatches(m, fromHex(v.rootKey))).toBe(true);
+    expect(
+      signatureMatches(
+        m,
+        fromHex(v.rootKey).map((b) => b ^ 1),
+      ),
+    ).toBe(false);
+    // Ours in the V1 JSON form carries the same fields (it writes empty ones theirs omits).
+    const ours = macaroonToJSONV1(m);
+    for (const [k, val] of Object.entries(v.jsonV1!)) expect(ours[k]).toEqual(val);
+    expect(toHex(encodeMacaroonV2(macaroonFromJSON(ours)))).toBe(toHex(encodeMacaroonV2(m)));
   });
 
   it.each(vectors.map((v) => [v.name, v] as const))(

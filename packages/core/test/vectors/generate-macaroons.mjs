@@ -44,6 +44,13 @@ for (const c of cases) {
     json: m.exportJSON(),
   };
   if (c.caveats.length <= 1) entry.v2 = hex(m.exportBinary());
+  // The same macaroon as the package writes it in the V1 JSON form (text identifiers only:
+  // V1 JSON carries the identifier as a string).
+  if (c.identifier.every((b) => b >= 0x20 && b < 0x7f)) {
+    const v1 = macaroon.newMacaroon({ identifier: c.identifier, location: c.location, rootKey, version: 1 });
+    for (const cav of c.caveats) v1.addFirstPartyCaveat(cav);
+    entry.jsonV1 = v1.exportJSON();
+  }
   out.push(entry);
 }
 writeFileSync(new URL('./macaroons.json', import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
