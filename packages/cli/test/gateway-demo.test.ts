@@ -165,3 +165,35 @@ describe('farebox gateway --demo (the README quick start)', () => {
     await expect(fetch(`${base}/health`)).rejects.toThrow();
   });
 });
+
+describe('the dev node in production mode', () => {
+  /** Runs the CLI with NODE_ENV=production; resolves with its exit code and stderr. */
+  function production(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const p = spawn(process.execPath, [BIN, ...args], {
+        cwd: ROOT,
+        env: { ...cleanEnv(mkdtempSync(join(tmpdir(), 'farebox-prod-'))), NODE_ENV: 'production' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      p.stderr!.on('data', (d) => {
+        stderr += d;
+      });
+      // A start that fails must end the process: no server left keeping it alive.
+      const kill = setTimeout(() => p.kill('SIGKILL'), 20_000);
+      p.on('exit', (code) => {
+        clearTimeout(kill);
+        resolve({ code, stderr });
+      });
+    });
+  }
+
+  it.each([
+    ['gateway --demo', ['gateway', '--demo', '--listen', '127.0.0.1:0']],
+    ['services', ['services', '--port', '0']],
+  ])('farebox %s refuses to start (LN_DEV_IN_PRODUCTION) and exits 1', async (_name, args) => {
+    const r = await production(args);
+    expect(r.stderr).toContain('LN_DEV_IN_PRODUCTION');
+    expect(r.code).toBe(1);
+  });
+});

@@ -172,13 +172,20 @@ export async function gatewayCommand(argv: string[], io: Io): Promise<number> {
   }
   const logger = values.demo ? { info() {}, warn() {}, error: jsonLogger(io).error } : jsonLogger(io);
   logger.info({ msg: 'memory tuning', heapGrowingPercent: applyMemoryTuning(config) });
-  const gw = await startGateway({
-    config,
-    logger,
-    env: io.env,
-    baseDir: values.config ? join(values.config, '..') : join(home, 'demo'),
-    admin: createAdminHandler(),
-  });
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gw = await startGateway({
+      config,
+      logger,
+      env: io.env,
+      baseDir: values.config ? join(values.config, '..') : join(home, 'demo'),
+      admin: createAdminHandler(),
+    });
+  } catch (e) {
+    // Nothing may keep the process alive after a failed start (the demo's sample upstream).
+    upstream?.close();
+    throw e;
+  }
   if (values.demo) {
     io.stdout(
       [
