@@ -217,6 +217,40 @@ describe('mint and verify', () => {
     ).toBe('L402_CAVEAT_FAILED');
   });
 
+  it('capabilities and farebox_valid_until may narrow, never widen', () => {
+    const t = paid([
+      'services=music:0',
+      'music_capabilities=read,write',
+      `farebox_valid_until=${now + 3600}`,
+    ]);
+    const verify = (mac: typeof t.macaroon, capability?: string) =>
+      verifyToken({
+        keyring,
+        macaroon: mac,
+        preimage: t.preimage,
+        context: { service: 'music', now, ...(capability ? { capability } : {}) },
+      });
+    // Narrowed to read: read passes, write no longer does.
+    const readOnly = addCaveats(t.macaroon, ['music_capabilities=read']);
+    expect(verify(readOnly, 'read').grant.capabilities).toEqual(['read']);
+    expect(codeOf(() => verify(readOnly, 'write'))).toBe('L402_CAVEAT_FAILED');
+    // Adding a capability, or re-adding one after narrowing, widens.
+    expect(codeOf(() => verify(addCaveats(t.macaroon, ['music_capabilities=read,write,admin'])))).toBe(
+      'L402_CAVEAT_WIDENED',
+    );
+    expect(codeOf(() => verify(addCaveats(readOnly, ['music_capabilities=read,write'])))).toBe(
+      'L402_CAVEAT_WIDENED',
+    );
+    // An earlier farebox_valid_until narrows; a later one widens; the earliest holds.
+    const sooner = addCaveats(t.macaroon, [`farebox_valid_until=${now + 60}`]);
+    expect(verify(sooner).grant.validUntil).toBe(now + 60);
+    expect(codeOf(() => verify(addCaveats(t.macaroon, [`farebox_valid_until=${now + 7200}`])))).toBe(
+      'L402_CAVEAT_WIDENED',
+    );
+    const lapsed = addCaveats(t.macaroon, [`farebox_valid_until=${now - 1}`]);
+    expect(codeOf(() => verify(lapsed))).toBe('L402_EXPIRED');
+  });
+
   it('client-appended caveats may narrow, never widen', () => {
     const t = paid(['services=music:0,video:0', 'music_valid_until=1900000000']);
     const narrowed = addCaveats(t.macaroon, ['services=music:0', 'music_valid_until=1850000000']);
