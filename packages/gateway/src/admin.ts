@@ -18,8 +18,9 @@
  * | `GET /admin/api/backend` | the Lightning backend's `getInfo`, or why it failed |
  *
  * Errors are `{"error":{"code","message"}}` with the codes of {@link AdminErrorCodes}.
- * Earnings and payments come from the gateway's in-memory ledger (the last
- * `ledger.max` served paid requests); request counts come from the metrics.
+ * Earnings and payments come from the gateway's ledger (the last `ledger.max` served paid
+ * requests; kept in the SQLite store's file across restarts, in memory with other stores);
+ * request counts come from the metrics.
  *
  * @module
  */
@@ -272,7 +273,12 @@ function summary(gw: Gateway, backend: BackendStatus, now: number) {
       paidRequests: sum('paidRequests'),
       requests: sum('requests'),
     },
-    ledger: { entries: gw.ledger.entries.length, max: gw.ledger.max, oldest: oldest ?? null },
+    ledger: {
+      entries: gw.ledger.entries.length,
+      max: gw.ledger.max,
+      oldest: oldest ?? null,
+      persistent: gw.ledger.persistent,
+    },
   };
 }
 

@@ -195,7 +195,7 @@ function renderSummary(sm) {
     ]));
   });
   renderBackend(sm.backend, sm);
-  $('foot').textContent = 'Earnings and payments: the last ' + fmtSats(sm.ledger.max) + ' served paid requests, kept in memory' +
+  $('foot').textContent = 'Earnings and payments: the last ' + fmtSats(sm.ledger.max) + ' served paid requests, kept ' + (sm.ledger.persistent ? 'in the SQLite file' : 'in memory') +
     (sm.ledger.oldest ? ' (since ' + fmtTime(sm.ledger.oldest) + ')' : '') + '. Started ' + sm.startedAt.replace('T', ' ').replace(/[.][0-9]+Z$/, ' UTC') + '. Refreshes every 10 s.';
 }
 

@@ -20,7 +20,7 @@ import type { GatewayConfig } from './config.js';
 import { Ledger } from './ledger.js';
 import { GatewayMetrics } from './metrics.js';
 import { proxyRequest, proxyUpgrade } from './proxy.js';
-import { buildRuntime, openShared, type Runtime, type Shared } from './runtime.js';
+import { buildRuntime, openShared, type Runtime, type Shared, sqliteDatabaseOf } from './runtime.js';
 import { resolveSecret } from './secrets.js';
 
 /** Structured log lines (JSON objects). */
@@ -215,6 +215,20 @@ export class Gateway {
     const old = this.#shared;
     this.#shared = shared;
     this.#rt = runtime;
+    if (!old || old.store !== shared.store) {
+      // The ledger lives in a SQLite store's file: flush it to the old one before that is
+      // closed; a new SQLite store brings its own ledger, any other store keeps memory's.
+      this.ledger.detach();
+      const db = sqliteDatabaseOf(shared.store);
+      try {
+        if (db)
+          this.ledger.attach(db, {
+            onError: (e) => this.logger.error({ msg: 'ledger write failed', error: e.message }),
+          });
+      } catch (e) {
+        this.logger.error({ msg: 'ledger kept in memory only', error: (e as Error).message });
+      }
+    }
     if (old && old.store !== shared.store) await old.store.close?.();
     if (old && old.backend !== shared.backend)
       await (old.backend as { close?: () => Promise<void> }).close?.();
@@ -316,6 +330,7 @@ export class Gateway {
     const until = Date.now() + graceMs;
     while (this.#active > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     for (const s of this.#servers) (s as http.Server).closeAllConnections?.();
+    this.ledger.close(); // token use counts not yet written, before the store's file closes
     await this.#shared?.store.close?.();
     await (this.#shared?.backend as { close?: () => Promise<void> } | undefined)?.close?.();
     this.logger.info({ msg: 'gateway stopped' });

@@ -24,6 +24,7 @@ import {
   type UsageStore,
 } from '@farebox/server';
 import type { GatewayConfig, ServiceConfig } from './config.js';
+import type { LedgerDatabase } from './ledger.js';
 import { loadOrCreateSecretFile, resolveSecret, secretBytes } from './secrets.js';
 
 /** A service ready to proxy. */
@@ -71,6 +72,15 @@ export async function openStore(conn: string, baseDir: string): Promise<UsageSto
   throw new FareboxError(ErrorCodes.CONFIG_INVALID, `unknown store ${conn.split(':')[0]}`, {
     data: { field: 'store' },
   });
+}
+
+/**
+ * The open database of a SQLite usage store (`store: sqlite:<path>`), where the ledger is
+ * kept too; `undefined` for the other stores (the ledger then stays in memory).
+ */
+export function sqliteDatabaseOf(store: UsageStore): LedgerDatabase | undefined {
+  const s = store as UsageStore & { kind?: unknown; db?: LedgerDatabase };
+  return s.kind === 'sqlite' && s.db && typeof s.db.prepare === 'function' ? s.db : undefined;
 }
 
 /** Opens the backend and store. */
