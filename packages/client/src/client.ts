@@ -352,22 +352,7 @@ export class L402Client {
       (p) => !this.#paying.has(p.paymentHash) && !d.receipts.some((r) => r.paymentHash === p.paymentHash),
     );
     if (unresolved.length === 0) return d.receipts;
-    return [
-      ...d.receipts,
-      ...unresolved.map(
-        (p): PaymentReceipt => ({
-          time: p.startedAt,
-          host: new URL(p.origin).host,
-          method: '',
-          path: '',
-          amountMsat: p.amountMsat,
-          feeMsat: '0',
-          paymentHash: p.paymentHash,
-          preimage: '',
-          status: 'unknown',
-        }),
-      ),
-    ];
+    return [...d.receipts, ...unresolved.map(unknownReceipt)];
   }
 
   /**
@@ -421,18 +406,7 @@ export class L402Client {
       if (spentWithoutPreimage || (!canLookUp && this.#expiredLongAgo(p.invoice))) {
         await this.#mutate((x) => {
           x.pending = x.pending.filter((q) => q.paymentHash !== p.paymentHash);
-          if (!x.receipts.some((r) => r.paymentHash === p.paymentHash))
-            x.receipts.push({
-              time: p.startedAt,
-              host: new URL(p.origin).host,
-              method: '',
-              path: '',
-              amountMsat: p.amountMsat,
-              feeMsat: '0',
-              paymentHash: p.paymentHash,
-              preimage: '',
-              status: 'unknown',
-            });
+          if (!x.receipts.some((r) => r.paymentHash === p.paymentHash)) x.receipts.push(unknownReceipt(p));
         });
         continue;
       }
@@ -633,6 +607,21 @@ export class L402Client {
       release();
     }
   }
+}
+
+/** A payment started and never seen to end, as a receipt: counted as spent, no preimage. */
+function unknownReceipt(p: PendingPayment): PaymentReceipt {
+  return {
+    time: p.startedAt,
+    host: new URL(p.origin).host,
+    method: '',
+    path: '',
+    amountMsat: p.amountMsat,
+    feeMsat: '0',
+    paymentHash: p.paymentHash,
+    preimage: '',
+    status: 'unknown',
+  };
 }
 
 /** Refusals that say a token is for another service of the server, not that it is spent. */

@@ -26,6 +26,7 @@ import type {
   Network,
   NodeInfo,
   Payer,
+  PaymentLookup,
   PaymentResult,
   PayOptions,
 } from './types.js';
@@ -115,7 +116,6 @@ interface GqlError {
 const { bad, hash32, count: sats, matchingPreimage, ownInvoice } = answerChecks(BACKEND);
 
 /** What {@link Blink.lookupPayment} resolves to. */
-type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
 
 /** Operations whose root field is `me`. */
 const ME_OPERATIONS = new Set<string>(['wallets', 'transactionsByPaymentHash']);

@@ -40,6 +40,7 @@ import type {
   Network,
   NodeInfo,
   Payer,
+  PaymentLookup,
   PaymentResult,
   PayOptions,
 } from './types.js';
@@ -99,7 +100,6 @@ const RPC = {
 const { bad, hash32, matchingPreimage, ownInvoice } = answerChecks(BACKEND);
 
 /** What {@link ClnRest.lookupPayment} resolves to. */
-type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
 
 const PAY_STATUSES = new Set(['pending', 'complete', 'failed']);
 

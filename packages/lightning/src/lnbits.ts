@@ -44,6 +44,7 @@ import type {
   InvoiceStatus,
   NodeInfo,
   Payer,
+  PaymentLookup,
   PaymentResult,
   PayOptions,
 } from './types.js';
@@ -54,7 +55,6 @@ const BACKEND = 'lnbits';
 const { matchingPreimage } = answerChecks(BACKEND);
 
 /** What {@link LnbitsBackend.lookupPayment} resolves to. */
-type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
 
 /** Options for {@link LnbitsBackend}. */
 export interface LnbitsOptions {

@@ -26,6 +26,7 @@ import type {
   Network,
   NodeInfo,
   Payer,
+  PaymentLookup,
   PaymentResult,
   PayOptions,
 } from './types.js';
@@ -75,7 +76,6 @@ const NO_ROUTE = [
 const { bad, hash32, count, matchingPreimage, ownInvoice } = answerChecks(BACKEND);
 
 /** What {@link Phoenixd.lookupPayment} resolves to. */
-type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
 
 /**
  * Phoenixd's 404s are plain text: "Not found" for a lookup without a result (Api.kt turns

@@ -116,6 +116,13 @@ export interface PaymentResult {
   feeMsat: bigint;
 }
 
+/** Where an outgoing payment stands, as `Payer.lookupPayment` reports it. */
+export interface PaymentLookup {
+  state: 'pending' | 'succeeded' | 'failed';
+  /** Hex preimage, once succeeded (checked against the payment hash). */
+  preimage?: string;
+}
+
 /** The buyer's role. */
 export interface Payer {
   readonly backend: string;
@@ -130,10 +137,7 @@ export interface Payer {
    * Looks up an outgoing payment by hash (optional): lets a client that crashed while paying
    * recover the preimage instead of paying twice.
    */
-  lookupPayment?(
-    paymentHash: string,
-    opts?: CallOptions,
-  ): Promise<{ state: 'pending' | 'succeeded' | 'failed'; preimage?: string }>;
+  lookupPayment?(paymentHash: string, opts?: CallOptions): Promise<PaymentLookup>;
   /** The network the wallet pays on, when known (a client refuses invoices for another). */
   network?: Network;
 }

@@ -20,6 +20,7 @@ import type {
   InvoiceStatus,
   NodeInfo,
   Payer,
+  PaymentLookup,
   PaymentResult,
   PayOptions,
 } from '../types.js';
@@ -35,7 +36,6 @@ import {
   type LndInvoice,
   type LndPayment,
   nodeInfo,
-  type PaymentLookup,
   paymentLookup,
   paymentOutcome,
   preparePayment,

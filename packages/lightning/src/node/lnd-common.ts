@@ -44,6 +44,7 @@ import type {
   InvoiceStatus,
   Network,
   NodeInfo,
+  PaymentLookup,
   PaymentResult,
   PayOptions,
 } from '../types.js';
@@ -672,13 +673,6 @@ export function nodeInfo(info: {
   const h = Number(info.block_height);
   if (Number.isSafeInteger(h) && h > 0) out.blockHeight = h;
   return out;
-}
-
-/** Where an outgoing payment stands, as `Payer.lookupPayment` reports it. */
-export interface PaymentLookup {
-  state: 'pending' | 'succeeded' | 'failed';
-  /** Hex preimage, once succeeded. */
-  preimage?: string;
 }
 
 /**

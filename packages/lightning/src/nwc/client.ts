@@ -41,6 +41,7 @@ import type {
   Network,
   NodeInfo,
   Payer,
+  PaymentLookup,
   PaymentResult,
   PayOptions,
 } from '../types.js';
@@ -75,7 +76,6 @@ function msatParam(v: unknown, name: string): number {
 const { bad, matchingPreimage } = answerChecks(BACKEND);
 
 /** What {@link NwcBackend.lookupPayment} resolves to. */
-type PaymentLookup = Awaited<ReturnType<NonNullable<Payer['lookupPayment']>>>;
 
 const NETWORKS: Record<string, Network> = {
   mainnet: 'mainnet',
