@@ -14,12 +14,13 @@ import {
   toHex,
   verifyToken,
 } from '@farebox/core';
-import { DevNode, type Payer, sats } from '@farebox/lightning';
+import { DevNode, sats } from '@farebox/lightning';
 import { listen } from '@farebox/lightning/node';
 import { Paywall } from '@farebox/server';
 import { serve } from '@farebox/server/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { L402Client, wrapFetch } from '../src/index.js';
+import { counting } from './support/wallets.js';
 
 /** The error a call fails with (code, message, data); fails the test if it succeeds. */
 async function failure(
@@ -31,20 +32,6 @@ async function failure(
     return e as { code?: string; message: string; data?: Record<string, unknown> };
   }
   throw new Error('expected the call to fail');
-}
-
-/** A wallet that counts what it is asked to pay. */
-function counting(inner: Payer): Payer & { count: number } {
-  const w = {
-    backend: inner.backend,
-    count: 0,
-    payInvoice: async (pr: string, o?: Parameters<Payer['payInvoice']>[1]) => {
-      w.count++;
-      return inner.payInvoice(pr, o);
-    },
-    getBalance: () => inner.getBalance(),
-  };
-  return w;
 }
 
 const echo = async (req: Request) => Response.json({ path: new URL(req.url).pathname });

@@ -13,13 +13,14 @@ import {
   toHex,
   verifyToken,
 } from '@farebox/core';
-import { DevNode, devNodeHandler, type Payer, sats } from '@farebox/lightning';
+import { DevNode, devNodeHandler, sats } from '@farebox/lightning';
 import { listen } from '@farebox/lightning/node';
 import { Paywall } from '@farebox/server';
 import { serve } from '@farebox/server/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { L402Client, wrapFetch } from '../src/index.js';
 import { FileClientStore } from '../src/node/index.js';
+import { counting } from './support/wallets.js';
 
 async function code(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -28,20 +29,6 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
   } catch (e) {
     return (e as { code?: string }).code;
   }
-}
-
-/** A wallet that counts what it pays. */
-function counting(inner: Payer): Payer & { count: number } {
-  const w = {
-    backend: inner.backend,
-    count: 0,
-    payInvoice: async (pr: string, o?: Parameters<Payer['payInvoice']>[1]) => {
-      w.count++;
-      return inner.payInvoice(pr, o);
-    },
-    getBalance: () => inner.getBalance(),
-  };
-  return w;
 }
 
 describe('client against a farebox server (dev node, real HTTP)', () => {

@@ -3,11 +3,12 @@
  * reusable token per service, sends each path the token of its service once it knows it, and
  * a token refused for belonging to another service is kept, not thrown away and paid again.
  */
-import { DevNode, type Payer, sats } from '@farebox/lightning';
+import { DevNode, sats } from '@farebox/lightning';
 import { Paywall } from '@farebox/server';
 import { serve } from '@farebox/server/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { L402Client } from '../src/index.js';
+import { counting } from './support/wallets.js';
 
 const seller = new DevNode({ production: false });
 const node = new DevNode({ production: false, balanceMsat: sats(100_000) });
@@ -53,22 +54,9 @@ afterAll(async () => {
   await node.close();
 });
 
-function counting(): Payer & { pays: number } {
-  const w: Payer & { pays: number } = {
-    backend: node.backend,
-    pays: 0,
-    payInvoice: async (pr, o) => {
-      w.pays++;
-      return node.payInvoice(pr, o);
-    },
-    getBalance: () => node.getBalance(),
-  };
-  return w;
-}
-
 describe('several services on one origin', () => {
   it('a pass, a per-request call and another pass: each paid once, the passes kept and reused', async () => {
-    const w = counting();
+    const w = counting(node);
     const client = new L402Client({ wallet: w });
     const get = async (path: string) => {
       const res = await client.fetch(`${base}${path}`);
@@ -81,10 +69,10 @@ describe('several services on one origin', () => {
     await get('/weather'); // pays the weather pass
     await get('/time');
     await get('/weather');
-    expect(w.pays).toBe(3);
+    expect(w.count).toBe(3);
     // Another path of the clock service: its challenge names the service, the pass at hand is used.
     await get('/date');
-    expect(w.pays).toBe(3);
+    expect(w.count).toBe(3);
     expect((await client.receipts()).totalSats).toBe(5 + 21 + 7);
   });
 });
